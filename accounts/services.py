@@ -1,0 +1,147 @@
+"""Writes for customers and accounts. Every channel onboards through here."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
+
+from accounts.models import Account, Customer, PaymentMethod, SepaMandate
+from portal.core import communications
+from portal.core.checkdigits import luhn_check_digit
+from portal.core.models import NumberSequence
+
+
+class EmailAlreadyUsed(Exception):
+    """Another customer already uses this e-mail address."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            _("A customer with this e-mail address already exists. Please sign in or use another address.")
+        )
+
+
+class ExternalRefAlreadyUsed(Exception):
+    """A customer with this external reference exists already."""
+
+
+@dataclass(frozen=True)
+class OnboardingData:
+    customer_type: str
+    first_name: str
+    last_name: str
+    company_name: str
+    vat_id: str
+    language: str
+    street: str
+    house_number: str
+    address_extra: str
+    postcode: str
+    city: str
+    country: str
+    email: str
+    phone: str
+    payment_method: str
+    account_holder: str
+    iban: str
+    bic: str
+    bank_name: str
+    mandate_reference: str
+    mandate_signed_date: dt.date
+    external_ref: str | None = None
+
+
+def account_number_next() -> str:
+    """The next account number: a running number plus its Luhn check digit."""
+    with transaction.atomic():
+        sequence, _created = NumberSequence.objects.select_for_update().get_or_create(
+            name="account", defaults={"next_value": settings.ACCOUNT_NUMBER_START}
+        )
+        value = sequence.next_value
+        sequence.next_value = value + 1
+        sequence.save(update_fields=["next_value"])
+    base = str(value)
+    return f"{base}{luhn_check_digit(base)}"
+
+
+def customer_onboard(*, data: OnboardingData, user: AbstractBaseUser | None = None) -> Account:
+    """Save customer, account and (for direct debit) the SEPA mandate in one
+    transaction, then send the confirmation in the customer's language."""
+    try:
+        with transaction.atomic():
+            if Customer.objects.filter(email__iexact=data.email).exists():
+                raise EmailAlreadyUsed()
+            if data.external_ref and Customer.objects.filter(external_ref=data.external_ref).exists():
+                raise ExternalRefAlreadyUsed(data.external_ref)
+            customer = Customer(
+                user=user,
+                customer_type=data.customer_type,
+                first_name=data.first_name,
+                last_name=data.last_name,
+                company_name=data.company_name,
+                vat_id=data.vat_id,
+                email=data.email,
+                phone=data.phone,
+                language=data.language,
+                external_ref=data.external_ref or None,
+            )
+            customer.full_clean(validate_unique=False)
+            customer.save()
+            account = Account(
+                number=account_number_next(),
+                customer=customer,
+                street=data.street,
+                house_number=data.house_number,
+                address_extra=data.address_extra,
+                postcode=data.postcode,
+                city=data.city,
+                country=data.country,
+                payment_method=data.payment_method,
+            )
+            account.full_clean(validate_unique=False)
+            account.save()
+            mandate = None
+            if data.payment_method == PaymentMethod.SEPA:
+                mandate = SepaMandate(
+                    account=account,
+                    reference=data.mandate_reference,
+                    creditor_id=settings.SEPA_CREDITOR_ID,
+                    account_holder=data.account_holder,
+                    iban=data.iban,
+                    bic=data.bic,
+                    bank_name=data.bank_name,
+                    signed_date=data.mandate_signed_date,
+                )
+                mandate.full_clean(validate_unique=False, validate_constraints=False)
+                mandate.save()
+            communications.message_send(
+                recipient=customer.as_recipient(),
+                template="onboarding_confirmation",
+                context={
+                    "customer": customer,
+                    "account": account,
+                    "mandate": mandate,
+                    "creditor_id": settings.SEPA_CREDITOR_ID,
+                },
+            )
+    except IntegrityError as error:
+        if "email" in str(error).lower():
+            raise EmailAlreadyUsed() from error
+        raise
+    return account
+
+
+def customer_link_user(*, user: AbstractBaseUser, email: str) -> Customer | None:
+    """Give a customer who was onboarded by phone (no login yet) the login
+    that has just verified the same e-mail address."""
+    with transaction.atomic():
+        customer = Customer.objects.select_for_update().filter(email__iexact=email, user__isnull=True).first()
+        if customer is None or Customer.objects.filter(user=user).exists():
+            return None
+        customer.user = user
+        customer.save(update_fields=["user"])
+    return customer

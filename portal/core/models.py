@@ -1,0 +1,88 @@
+"""Kernel models: number sequences, the message outbox and API keys."""
+
+from django.contrib.contenttypes.fields import GenericForeignKey
+from django.contrib.contenttypes.models import ContentType
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class NumberSequence(models.Model):
+    """A gap-free counter (account numbers now, invoice series later).
+
+    The next value is taken under a row lock inside the caller's transaction,
+    so a rolled-back transaction gives its number back.
+    """
+
+    name = models.CharField(_("name"), max_length=50, unique=True)
+    next_value = models.BigIntegerField(_("next value"))
+
+    class Meta:
+        verbose_name = _("number sequence")
+        verbose_name_plural = _("number sequences")
+
+    def __str__(self) -> str:
+        return f"{self.name}: {self.next_value}"
+
+
+class Channel(models.TextChoices):
+    EMAIL = "EMAIL", _("E-mail")
+    SMS = "SMS", _("SMS")
+    LETTER = "LETTER", _("Letter")
+
+
+class OutboxMessage(models.Model):
+    """Every message the portal sends to a person, as it was sent."""
+
+    class Status(models.TextChoices):
+        QUEUED = "QUEUED", _("queued")
+        SENT = "SENT", _("sent")
+        FAILED = "FAILED", _("failed")
+
+    recipient_type = models.ForeignKey(ContentType, on_delete=models.PROTECT, null=True, blank=True)
+    recipient_id = models.PositiveBigIntegerField(null=True, blank=True)
+    recipient = GenericForeignKey("recipient_type", "recipient_id")
+    channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices)
+    template = models.CharField(_("template"), max_length=100)
+    language = models.CharField(_("language"), max_length=8)
+    to_address = models.CharField(_("to"), max_length=500)
+    subject = models.CharField(_("subject"), max_length=300)
+    body = models.TextField(_("body"))
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.QUEUED)
+    error = models.TextField(_("error"), blank=True)
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("outbox message")
+        verbose_name_plural = _("outbox messages")
+        indexes = [models.Index(fields=["recipient_type", "recipient_id", "-created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_channel_display()} → {self.to_address}: {self.subject}"
+
+
+class ApiKey(models.Model):
+    """A key for an integration (meter head-end, accounting …), stored hashed."""
+
+    name = models.CharField(_("name"), max_length=100)
+    prefix = models.CharField(_("prefix"), max_length=16, unique=True)
+    hashed_key = models.CharField(_("hashed key"), max_length=64)
+    scopes = models.JSONField(_("scopes"), default=list)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    last_used_at = models.DateTimeField(_("last used at"), null=True, blank=True)
+    revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("API key")
+        verbose_name_plural = _("API keys")
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None
+
+    def has_scope(self, scope: str) -> bool:
+        return self.is_active and scope in self.scopes

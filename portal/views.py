@@ -1,0 +1,55 @@
+"""Site shell: home / dashboard, health check."""
+
+from django.contrib.auth.decorators import login_required
+from django.db import connection
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+
+from accounts.models import Customer
+from portal.core.queries import outbox_for
+
+
+def home(request: HttpRequest) -> HttpResponse:
+    if not request.user.is_authenticated:
+        return render(request, "portal/landing.html")
+    if request.user.is_staff and not hasattr(request.user, "customer"):
+        return redirect("staff:search")
+    return dashboard(request)
+
+
+@login_required
+def dashboard(request: HttpRequest) -> HttpResponse:
+    customer = Customer.objects.filter(user=request.user).prefetch_related("accounts__mandates").first()
+    if customer is None:
+        return redirect("onboarding")
+    accounts = list(customer.accounts.all())
+    for account in accounts:
+        account.active_mandate = next((m for m in account.mandates.all() if m.is_active), None)
+    recent_messages = outbox_for(customer)[:5]
+    return render(
+        request,
+        "portal/dashboard.html",
+        {"customer": customer, "accounts": accounts, "recent_messages": recent_messages},
+    )
+
+
+def healthz(request: HttpRequest) -> JsonResponse:
+    """Database and broker reachability, as JSON (200 ok, 503 otherwise)."""
+    from portal.celery import app
+
+    checks: dict[str, str] = {}
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+            cursor.fetchone()
+        checks["database"] = "ok"
+    except Exception as error:  # noqa: BLE001 - reported, not raised
+        checks["database"] = f"error: {type(error).__name__}"
+    try:
+        with app.connection_for_write() as conn:
+            conn.ensure_connection(max_retries=1, timeout=2)
+        checks["broker"] = "ok"
+    except Exception as error:  # noqa: BLE001 - reported, not raised
+        checks["broker"] = f"error: {type(error).__name__}"
+    healthy = all(value == "ok" for value in checks.values())
+    return JsonResponse({"status": "ok" if healthy else "error", **checks}, status=200 if healthy else 503)

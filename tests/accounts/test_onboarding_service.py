@@ -1,0 +1,85 @@
+import datetime as dt
+
+import pytest
+from django.core import mail
+
+from accounts.forms import CustomerDetailsForm
+from accounts.models import Account, Customer, SepaMandate
+from accounts.services import EmailAlreadyUsed, customer_onboard
+from portal.core.checkdigits import luhn_is_valid
+from portal.core.models import OutboxMessage
+from tests.factories import CustomerFactory, onboarding_payload
+
+pytestmark = pytest.mark.django_db
+
+
+def onboard(**overrides):
+    form = CustomerDetailsForm(onboarding_payload(**overrides))
+    assert form.is_valid(), form.errors
+    return customer_onboard(data=form.to_onboarding_data(signed_date=dt.date(2026, 11, 27)))
+
+
+def test_onboarding_saves_customer_account_and_mandate(django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        account = onboard()
+
+    customer = account.customer
+    assert customer.email == "erika@example.com"
+    assert str(customer.phone) == "+492211234567"
+    assert luhn_is_valid(account.number)
+    mandate = SepaMandate.objects.get(account=account)
+    assert mandate.iban == "DE89370400440532013000"
+    assert mandate.bic == "COBADEFFXXX"
+    assert mandate.creditor_id == "DE98ZZZ09999999999"
+    assert mandate.reference.startswith("UPM-")
+    assert mandate.signed_date == dt.date(2026, 11, 27)
+
+
+def test_confirmation_mail_is_in_the_customers_language_and_names_the_mandate(django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        account = onboard(language="en")
+
+    mandate = account.mandates.get()
+    assert len(mail.outbox) == 1
+    sent = mail.outbox[0]
+    assert sent.to == ["erika@example.com"]
+    assert "is set up" in sent.subject
+    assert mandate.reference in sent.body
+    assert "Mandate reference" in sent.body
+    message = OutboxMessage.objects.get()
+    assert message.status == OutboxMessage.Status.SENT
+    assert message.recipient == account.customer
+
+
+def test_german_customer_gets_a_german_mail(django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        onboard(language="de")
+
+    assert "Mandatsreferenz" in mail.outbox[0].body
+
+
+def test_account_numbers_are_consecutive_with_a_check_digit():
+    first = onboard(email="a@example.com")
+    second = onboard(email="b@example.com")
+
+    assert int(second.number[:-1]) == int(first.number[:-1]) + 1
+    assert luhn_is_valid(first.number) and luhn_is_valid(second.number)
+
+
+def test_bank_transfer_customers_get_no_mandate():
+    account = onboard(payment_method="TRANSFER", iban="", account_holder="", sepa_consent="")
+
+    assert not account.mandates.exists()
+
+
+def test_an_email_used_by_another_customer_is_refused_and_nothing_is_saved():
+    form = CustomerDetailsForm(onboarding_payload())
+    assert form.is_valid()
+    data = form.to_onboarding_data(signed_date=dt.date(2026, 11, 27))
+    CustomerFactory(email="erika@example.com")
+
+    with pytest.raises(EmailAlreadyUsed):
+        customer_onboard(data=data)
+
+    assert Customer.objects.count() == 1
+    assert Account.objects.count() == 0
