@@ -117,30 +117,41 @@ def _provider_for(channel: str) -> Any:
 
 
 def message_deliver(*, message_id: int) -> OutboxMessage:
-    """Deliver one outbox message; a second call for a sent message does nothing."""
+    """Deliver one outbox message; a second call for a sent message does nothing.
+
+    A failure is recorded on the message (status FAILED, the error) and then
+    raised, so the task can retry.
+    """
+    failure: Exception | None = None
     with transaction.atomic():
         message = OutboxMessage.objects.select_for_update().get(pk=message_id)
         if message.status == OutboxMessage.Status.SENT:
             return message
         message.attempts += 1
         try:
-            if message.channel == Channel.EMAIL:
-                EmailMessage(
-                    subject=message.subject,
-                    body=message.body,
-                    from_email=settings.DEFAULT_FROM_EMAIL,
-                    to=[message.to_address],
-                    headers={"X-Portal-Message": str(message.pk)},
-                ).send()
-            else:
-                _provider_for(message.channel).send(message)
-        except Exception as exc:  # noqa: BLE001 - any delivery error is recorded, then retried
+            _send(message)
+        except Exception as exc:  # noqa: BLE001 - any delivery error is recorded, then raised
+            failure = exc
             message.status = OutboxMessage.Status.FAILED
             message.error = f"{type(exc).__name__}: {exc}"
-            message.save(update_fields=["status", "error", "attempts"])
-            raise
-        message.status = OutboxMessage.Status.SENT
-        message.sent_at = clock.now()
-        message.error = ""
+        else:
+            message.status = OutboxMessage.Status.SENT
+            message.sent_at = clock.now()
+            message.error = ""
         message.save(update_fields=["status", "sent_at", "error", "attempts"])
+    if failure is not None:
+        raise failure
     return message
+
+
+def _send(message: OutboxMessage) -> None:
+    if message.channel == Channel.EMAIL:
+        EmailMessage(
+            subject=message.subject,
+            body=message.body,
+            from_email=settings.DEFAULT_FROM_EMAIL,
+            to=[message.to_address],
+            headers={"X-Portal-Message": str(message.pk)},
+        ).send()
+    else:
+        _provider_for(message.channel).send(message)
