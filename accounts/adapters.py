@@ -12,7 +12,7 @@ class PortalAccountAdapter(DefaultAccountAdapter):
         of the customer with that address, else in the page's language."""
         from accounts.models import Customer
 
-        customer = Customer.objects.filter(email__iexact=email).only("language").first()
+        customer = Customer.objects.filter(email=email.lower()).only("language").first()
         language = customer.language if customer else translation.get_language()
         with translation.override(language):
             super().send_mail(template_prefix, email, context)

@@ -17,8 +17,9 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from accounts import validation
-from accounts.models import Customer, CustomerType, Language, PaymentMethod
+from accounts.models import Customer, CustomerType, Language, PaymentMethod, SepaMandate
 from accounts.services import OnboardingData
+from portal.core import clock
 
 STEPS: list[tuple[str, Any]] = [
     ("person", _("Person")),
@@ -73,7 +74,7 @@ class CustomerDetailsForm(forms.Form):
     postcode = forms.CharField(label=_("Postcode"), max_length=10)
     city = forms.CharField(label=_("City"), max_length=100)
     country = forms.ChoiceField(label=_("Country"), choices=COUNTRIES, initial="DE")
-    email = forms.EmailField(label=_("E-mail"))
+    email = forms.EmailField(label=_("E-mail"), max_length=254)
     phone = forms.CharField(
         label=_("Phone"), max_length=30, required=False, help_text=_("For questions about your supply.")
     )
@@ -132,7 +133,7 @@ class CustomerDetailsForm(forms.Form):
 
     def clean_email(self) -> str:
         email = self.cleaned_data["email"].strip().lower()
-        taken = Customer.objects.filter(email__iexact=email)
+        taken = Customer.objects.filter(email=email)
         if self.customer_id is not None:
             taken = taken.exclude(pk=self.customer_id)
         if taken.exists():
@@ -148,9 +149,22 @@ class CustomerDetailsForm(forms.Form):
             return ""
         return validation.check_mandate_reference(value)
 
+    def clean_mandate_signed_date(self) -> dt.date | None:
+        value = self.cleaned_data.get("mandate_signed_date")
+        if value and value > clock.today():
+            raise ValidationError(_("A mandate cannot be signed in the future."), code="signed_in_future")
+        return value
+
     def clean(self) -> dict[str, Any]:
         data = super().clean()
         fields = self.fields
+        reference = data.get("mandate_reference")
+        if (
+            reference
+            and data.get("payment_method") == PaymentMethod.SEPA
+            and SepaMandate.objects.filter(reference=reference).exists()
+        ):
+            self.add_error("mandate_reference", _("Another mandate already has this reference."))
         if "customer_type" in fields and data.get("customer_type") == CustomerType.BUSINESS:
             if not data.get("company_name"):
                 self.add_error("company_name", _("Please enter the company name."))

@@ -61,6 +61,10 @@ class Customer(models.Model):
     def __str__(self) -> str:
         return self.display_name
 
+    def clean(self) -> None:
+        # Stored lower-case so that the unique index also finds "Erika@…".
+        self.email = (self.email or "").strip().lower()
+
     @property
     def full_name(self) -> str:
         return f"{self.first_name} {self.last_name}".strip()

@@ -29,6 +29,13 @@ class ExternalRefAlreadyUsed(Exception):
     """A customer with this external reference exists already."""
 
 
+class MandateReferenceAlreadyUsed(Exception):
+    """Another mandate has this reference."""
+
+    def __init__(self) -> None:
+        super().__init__(_("Another mandate already has this reference."))
+
+
 @dataclass(frozen=True)
 class OnboardingData:
     customer_type: str
@@ -68,12 +75,14 @@ def account_number_next() -> str:
     return f"{base}{luhn_check_digit(base)}"
 
 
-def customer_onboard(*, data: OnboardingData, user: AbstractBaseUser | None = None) -> Account:
+def customer_onboard(*, data: OnboardingData, user: AbstractBaseUser | None = None, notify: bool = True) -> Account:
     """Save customer, account and (for direct debit) the SEPA mandate in one
-    transaction, then send the confirmation in the customer's language."""
+    transaction, then send the confirmation in the customer's language
+    (unless `notify` is false, e.g. when migrating existing customers)."""
     try:
         with transaction.atomic():
-            if Customer.objects.filter(email__iexact=data.email).exists():
+            # E-mail addresses are stored lower-case, so the unique index answers this.
+            if Customer.objects.filter(email=data.email.lower()).exists():
                 raise EmailAlreadyUsed()
             if data.external_ref and Customer.objects.filter(external_ref=data.external_ref).exists():
                 raise ExternalRefAlreadyUsed(data.external_ref)
@@ -84,7 +93,7 @@ def customer_onboard(*, data: OnboardingData, user: AbstractBaseUser | None = No
                 last_name=data.last_name,
                 company_name=data.company_name,
                 vat_id=data.vat_id,
-                email=data.email,
+                email=data.email.lower(),
                 phone=data.phone,
                 language=data.language,
                 external_ref=data.external_ref or None,
@@ -118,19 +127,26 @@ def customer_onboard(*, data: OnboardingData, user: AbstractBaseUser | None = No
                 )
                 mandate.full_clean(validate_unique=False, validate_constraints=False)
                 mandate.save()
-            communications.message_send(
-                recipient=customer.as_recipient(),
-                template="onboarding_confirmation",
-                context={
-                    "customer": customer,
-                    "account": account,
-                    "mandate": mandate,
-                    "creditor_id": settings.SEPA_CREDITOR_ID,
-                },
-            )
+            if notify:
+                communications.message_send(
+                    recipient=customer.as_recipient(),
+                    template="onboarding_confirmation",
+                    context={
+                        "customer": customer,
+                        "account": account,
+                        "mandate": mandate,
+                        "creditor_id": settings.SEPA_CREDITOR_ID,
+                    },
+                )
     except IntegrityError as error:
-        if "email" in str(error).lower():
+        # A concurrent request won the race for a unique value.
+        text = str(error).lower()
+        if "email" in text:
             raise EmailAlreadyUsed() from error
+        if "external_ref" in text:
+            raise ExternalRefAlreadyUsed(data.external_ref) from error
+        if "reference" in text:
+            raise MandateReferenceAlreadyUsed() from error
         raise
     return account
 
@@ -139,7 +155,7 @@ def customer_link_user(*, user: AbstractBaseUser, email: str) -> Customer | None
     """Give a customer who was onboarded by phone (no login yet) the login
     that has just verified the same e-mail address."""
     with transaction.atomic():
-        customer = Customer.objects.select_for_update().filter(email__iexact=email, user__isnull=True).first()
+        customer = Customer.objects.select_for_update().filter(email=email.lower(), user__isnull=True).first()
         if customer is None or Customer.objects.filter(user=user).exists():
             return None
         customer.user = user

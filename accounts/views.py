@@ -100,6 +100,9 @@ class OnboardingWizard(View):
             "steps": steps,
             "step_number": index + 1,
             "step_count": len(STEPS),
+            # Forms post to their own step, not to request.path: after an HTMX swap
+            # the request that rendered the step is the previous step's POST.
+            "step_url": self.step_url(step),
             "previous_url": self.step_url(STEP_NAMES[index - 1]) if index > 0 else None,
             "data": data,
             "review": self.review_rows(data) if step == "review" else None,
@@ -181,11 +184,19 @@ class OnboardingWizard(View):
         form = CustomerDetailsForm(request.POST, step=step)
         if not form.is_valid():
             # Keep what was typed, even when it is wrong, so nothing is lost.
-            self.store().save_step({k: request.POST.get(k, "") for k in STEP_FIELDS[step] if k != "sepa_consent"})
+            self.store().save_step(
+                {
+                    k: request.POST.get(k, "")
+                    for k in STEP_FIELDS[step]
+                    if k not in {"sepa_consent", "mandate_reference"}
+                }
+            )
             return self.render_step(step, form, self.store().load())
-        values = {k: request.POST.get(k, "") for k in STEP_FIELDS[step]}
+        values = {k: request.POST.get(k, "") for k in STEP_FIELDS[step] if k != "mandate_reference"}
         if step == "payment":
             values["sepa_consent"] = "on" if form.cleaned_data.get("sepa_consent") else ""
+            # The reference shown in the mandate text is the one saved, whatever is posted.
+            values["mandate_reference"] = data.get("mandate_reference") or new_mandate_reference()
         self.store().save_step(values)
         next_step = STEP_NAMES[STEP_NAMES.index(step) + 1]
         data = self.store().load()

@@ -16,10 +16,11 @@ class UserFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = get_user_model()
         django_get_or_create = ("username",)
+        skip_postgeneration_save = True
 
     email = factory.Sequence(lambda n: f"user{n}@example.com")
     username = factory.LazyAttribute(lambda o: o.email)
-    password = factory.PostGenerationMethodCall("set_password", "s3cret-Passw0rd!")
+    password = factory.django.Password("s3cret-Passw0rd!")
 
     @factory.post_generation
     def verified(self, create, extracted, **kwargs):

@@ -83,3 +83,28 @@ def test_an_email_used_by_another_customer_is_refused_and_nothing_is_saved():
 
     assert Customer.objects.count() == 1
     assert Account.objects.count() == 0
+
+
+def test_email_addresses_are_stored_lower_case_and_clash_whatever_the_case():
+    first = onboard(email="Erika.M@Example.COM")
+
+    assert first.customer.email == "erika.m@example.com"
+    form = CustomerDetailsForm(onboarding_payload(email="ERIKA.M@example.com"))
+    assert not form.is_valid()
+    assert "Es gibt bereits einen Kunden mit dieser E-Mail-Adresse" in form.errors["email"][0]
+
+
+def test_a_mandate_reference_in_use_is_refused_by_the_form():
+    existing = onboard(email="a@example.com").mandates.get().reference
+
+    form = CustomerDetailsForm(onboarding_payload(email="b@example.com", mandate_reference=existing))
+
+    assert not form.is_valid()
+    assert form.errors["mandate_reference"]
+
+
+def test_a_mandate_signed_in_the_future_is_refused():
+    form = CustomerDetailsForm(onboarding_payload(mandate_signed_date="2999-01-01"))
+
+    assert not form.is_valid()
+    assert form.errors["mandate_signed_date"]
