@@ -8,11 +8,7 @@ import os
 import re
 from pathlib import Path
 
-# Playwright's sync API runs an event loop in this thread; Django's ORM calls
-# from the test body would otherwise raise SynchronousOnlyOperation.
-os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-
-import pytest  # noqa: E402
+import pytest
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -50,6 +46,11 @@ def browser():
     except ImportError:  # pragma: no cover - the dev extra installs it
         pytest.skip("Browser tests need the playwright package")
     expect.set_options(timeout=TIMEOUT_MS)
+    # Playwright's sync API runs an event loop in this thread; Django's ORM calls
+    # from the test body would otherwise raise SynchronousOnlyOperation. Only
+    # while the browser tests run, so other tests keep Django's guard.
+    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
     playwright = sync_playwright().start()
     try:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
@@ -59,6 +60,10 @@ def browser():
     yield browser
     browser.close()
     playwright.stop()
+    if previous is None:
+        os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+    else:
+        os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
 
 
 @pytest.fixture

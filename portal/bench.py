@@ -1,0 +1,265 @@
+"""Benchmarks for `manage.py bench` (`make bench`).
+
+Each bench builds its own data (seeded, repeatable), times the real code path
+and, in the same run, the physical baseline: the same rows written straight
+into scratch tables (COPY on PostgreSQL, executemany on SQLite). Each prints
+one JSON object per figure.
+
+Benches run in a scratch database made next to the configured one (as the
+test runner does: `bench_<name>` on PostgreSQL, var/bench.sqlite3 on SQLite)
+and dropped afterwards, so every write is committed as in production and the
+real database is never touched: no rows, no used-up account numbers.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+import re
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+from unittest import mock
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import connection, models, transaction
+from schwifty import IBAN
+
+from accounts.models import Account, Customer, CustomerType, PaymentMethod, SepaMandate
+from accounts.services import OnboardingData, customer_onboard
+from accounts.validation import BankAccount, check_iban
+from portal.core.models import OutboxMessage
+
+SCRATCH_PREFIX = "bench_copy_"
+
+
+@dataclass(frozen=True)
+class BenchContext:
+    scale: float
+    seed: int
+
+    def count(self, default: int) -> int:
+        return max(1, round(default * self.scale))
+
+
+# --- scratch database ------------------------------------------------------
+
+
+@contextmanager
+def scratch_database() -> Iterator[None]:
+    """Create a migrated, empty database beside the configured one; drop it after."""
+    settings_dict = connection.settings_dict
+    test_settings = settings_dict.setdefault("TEST", {})
+    previous_test_name = test_settings.get("NAME")
+    if connection.vendor == "sqlite":
+        test_settings["NAME"] = str(settings.VAR_DIR / "bench.sqlite3")
+    else:
+        test_settings["NAME"] = f"bench_{settings_dict['NAME']}"
+    old_name = settings_dict["NAME"]
+    connection.creation.create_test_db(verbosity=0, autoclobber=True, serialize=False, keepdb=False)
+    try:
+        yield
+    finally:
+        connection.creation.destroy_test_db(old_name, verbosity=0, keepdb=False)
+        test_settings["NAME"] = previous_test_name
+
+
+@contextmanager
+def deliveries_switched_off() -> Iterator[list[Any]]:
+    """Messages are rendered and recorded in the outbox as always, but the
+    Celery delivery task is not queued: a bench sends no e-mail."""
+    from portal.core.tasks import deliver_message
+
+    held: list[Any] = []
+    with mock.patch.object(deliver_message, "delay", side_effect=lambda *args, **kwargs: held.append(args)):
+        yield held
+
+
+# --- physical baseline -----------------------------------------------------
+
+
+def copy_baseline(tables: list[str]) -> tuple[int, float]:
+    """Write every row of `tables` again into scratch tables of the same shape
+    (columns, defaults, indexes, unique constraints) and time only that write,
+    committed. Returns (rows, seconds). The scratch tables are dropped."""
+    scratch = [SCRATCH_PREFIX + table for table in tables]
+    try:
+        if connection.vendor == "postgresql":
+            return _copy_postgresql(tables, scratch)
+        return _copy_executemany(tables, scratch)
+    finally:
+        with connection.cursor() as cursor:
+            for name in scratch:
+                cursor.execute(f"DROP TABLE IF EXISTS {connection.ops.quote_name(name)}")
+
+
+def _copy_postgresql(tables: list[str], scratch: list[str]) -> tuple[int, float]:
+    quote = connection.ops.quote_name
+    payloads: list[bytes] = []
+    rows = 0
+    with connection.cursor() as cursor:
+        for table, name in zip(tables, scratch, strict=True):
+            cursor.execute(f"CREATE TABLE {quote(name)} (LIKE {quote(table)} INCLUDING ALL)")
+            buffer = bytearray()
+            with cursor.cursor.copy(f"COPY {quote(table)} TO STDOUT") as copy:
+                for chunk in copy:
+                    buffer += chunk
+            payloads.append(bytes(buffer))
+            cursor.execute(f"SELECT count(*) FROM {quote(table)}")  # noqa: S608 - our own table names
+            rows += cursor.fetchone()[0]
+    started = time.perf_counter()
+    with transaction.atomic(), connection.cursor() as cursor:
+        for name, payload in zip(scratch, payloads, strict=True):
+            with cursor.cursor.copy(f"COPY {quote(name)} FROM STDIN") as copy:
+                copy.write(payload)
+    return rows, time.perf_counter() - started
+
+
+def _copy_executemany(tables: list[str], scratch: list[str]) -> tuple[int, float]:
+    quote = connection.ops.quote_name
+    batches: list[tuple[str, list[tuple]]] = []
+    rows = 0
+    with connection.cursor() as cursor:
+        for table, name in zip(tables, scratch, strict=True):
+            for statement in _sqlite_schema_for(cursor, table, name):
+                cursor.execute(statement)
+            cursor.execute(f"SELECT * FROM {quote(table)}")  # noqa: S608 - our own table names
+            data = [tuple(row) for row in cursor.fetchall()]
+            columns = len(cursor.description)
+            insert = f"INSERT INTO {quote(name)} VALUES ({', '.join(['%s'] * columns)})"  # noqa: S608
+            batches.append((insert, data))
+            rows += len(data)
+    started = time.perf_counter()
+    with transaction.atomic(), connection.cursor() as cursor:
+        for insert, data in batches:
+            if data:
+                cursor.executemany(insert, data)
+    return rows, time.perf_counter() - started
+
+
+def _sqlite_schema_for(cursor: Any, table: str, name: str) -> list[str]:
+    """The CREATE TABLE and CREATE INDEX statements of `table`, renamed for `name`."""
+    cursor.execute("SELECT type, name, sql FROM sqlite_master WHERE tbl_name = %s AND sql IS NOT NULL", [table])
+    statements = []
+    for kind, object_name, sql in cursor.fetchall():
+        sql = sql.replace(f'"{table}"', f'"{name}"')
+        if kind == "index":
+            sql = sql.replace(f'"{object_name}"', f'"{SCRATCH_PREFIX}{object_name}"', 1)
+        statements.append(sql)
+    # The table first, its indexes after.
+    return sorted(statements, key=lambda sql: not re.match(r"\s*CREATE TABLE", sql, re.IGNORECASE))
+
+
+def tables_of(*model_classes: type[models.Model]) -> list[str]:
+    return [model._meta.db_table for model in model_classes]
+
+
+# --- onboarding --------------------------------------------------------------
+
+FIRST_NAMES = ["Anna", "Ben", "Clara", "David", "Emma", "Felix", "Greta", "Hannah", "Jonas", "Lena", "Max", "Mia"]
+LAST_NAMES = ["Müller", "Schmidt", "Schneider", "Fischer", "Weber", "Meyer", "Wagner", "Becker", "Schulz", "Hoffmann"]
+STREETS = ["Hauptstraße", "Schulstraße", "Gartenweg", "Bahnhofstraße", "Lindenallee", "Am Markt", "Kirchgasse"]
+CITIES = [("10969", "Berlin"), ("80336", "München"), ("50667", "Köln"), ("20457", "Hamburg"), ("04109", "Leipzig")]
+BANK_CODES = ["37040044", "10070000", "12030000", "50010517", "20041111", "70150000", "43060967", "76026000"]
+
+
+def bank_accounts(rng: random.Random, count: int) -> list[BankAccount]:
+    """`count` distinct German bank accounts that pass the portal's own IBAN check."""
+    found: dict[str, BankAccount] = {}
+    for _attempt in range(count * 200):
+        if len(found) == count:
+            break
+        iban = IBAN.generate("DE", bank_code=rng.choice(BANK_CODES), account_code=f"{rng.randrange(10**10):010d}")
+        try:
+            account = check_iban(str(iban))
+        except ValidationError:  # not every account number passes its bank's check-digit rule
+            continue
+        found[account.iban] = account
+    if len(found) < count:
+        raise RuntimeError("could not generate enough valid IBANs")
+    return list(found.values())
+
+
+def onboarding_data(count: int, seed: int) -> list[OnboardingData]:
+    """`count` valid, distinct onboardings: 80% direct debit, 10% businesses, 30% English."""
+    rng = random.Random(seed)  # noqa: S311 - repeatable test data, not secrets
+    banks = bank_accounts(rng, 64)
+    signed = dt.date(2026, 1, 2)
+    result = []
+    for index in range(count):
+        first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
+        business = rng.random() < 0.1
+        sepa = rng.random() < 0.8
+        bank = rng.choice(banks)
+        postcode, city = rng.choice(CITIES)
+        result.append(
+            OnboardingData(
+                customer_type=CustomerType.BUSINESS if business else CustomerType.HOUSEHOLD,
+                first_name=first,
+                last_name=last,
+                company_name=f"{last} Bau GmbH" if business else "",
+                vat_id=f"DE{rng.randrange(10**8, 10**9)}" if business else "",
+                language="en" if rng.random() < 0.3 else "de",
+                street=rng.choice(STREETS),
+                house_number=str(rng.randint(1, 200)),
+                address_extra="",
+                postcode=postcode,
+                city=city,
+                country="DE",
+                email=f"bench.{seed}.{index:07d}@example.com",
+                phone=f"+4930{rng.randrange(10**6, 10**8)}",
+                payment_method=PaymentMethod.SEPA if sepa else PaymentMethod.TRANSFER,
+                account_holder=f"{first} {last}" if sepa else "",
+                iban=bank.iban if sepa else "",
+                bic=bank.bic if sepa else "",
+                bank_name=bank.bank_name if sepa else "",
+                mandate_reference=f"BENCH-{seed}-{index:07d}" if sepa else "",
+                mandate_signed_date=signed,
+            )
+        )
+    return result
+
+
+def bench_onboarding(ctx: BenchContext) -> list[dict[str, Any]]:
+    """Customers onboarded one by one through the service, each in its own
+    committed transaction, as the wizard, the staff screen, the API and the
+    CSV import do it."""
+    customers = ctx.count(2000)
+    data = onboarding_data(customers, ctx.seed)
+    with deliveries_switched_off() as held:
+        started = time.perf_counter()
+        for item in data:
+            customer_onboard(data=item)
+        seconds = time.perf_counter() - started
+    written = tables_of(
+        Customer,
+        Customer.history.model,
+        Account,
+        Account.history.model,
+        SepaMandate,
+        SepaMandate.history.model,
+        OutboxMessage,
+    )
+    rows, copy_seconds = copy_baseline(written)
+    return [
+        {
+            "bench": "onboarding",
+            "database": connection.vendor,
+            "customers": customers,
+            "seconds": round(seconds, 3),
+            "per_s": round(customers / seconds, 1),
+            "rows": rows,
+            "messages_recorded": OutboxMessage.objects.count(),
+            "deliveries_suppressed": len(held),
+            "copy_seconds": round(copy_seconds, 4),
+            "copy_ratio": round(seconds / copy_seconds, 1) if copy_seconds else None,
+        }
+    ]
+
+
+BENCHES: dict[str, Callable[[BenchContext], list[dict[str, Any]]]] = {
+    "onboarding": bench_onboarding,
+}
