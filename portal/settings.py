@@ -6,6 +6,7 @@ file-system Celery broker, e-mail written to files, no external services).
 from pathlib import Path
 
 import environ
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -15,8 +16,11 @@ env = environ.Env()
 environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 
 DEBUG = env.bool("DEBUG", default=False)
-# The embedded default key is for a laptop only; production must set SECRET_KEY.
-SECRET_KEY = env.str("SECRET_KEY", default="embedded-default-insecure-key-change-me-in-production-0123456789")
+_production = env.bool("PRODUCTION", default=False)
+# The embedded default key is for a laptop only; production must set its own.
+if _production and not env.str("SECRET_KEY", default=""):
+    raise ImproperlyConfigured("PRODUCTION is on: set SECRET_KEY to a long random value.")
+SECRET_KEY = env.str("SECRET_KEY", default="django-insecure-embedded-default-key-for-a-laptop-only-0123456789")
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "testserver"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
@@ -42,7 +46,9 @@ INSTALLED_APPS = [
     "django_celery_beat",
     "csp",
     "portal.core",
+    "metering",
     "accounts",
+    "billing",
     "portal",
 ]
 
@@ -208,10 +214,11 @@ CSRF_COOKIE_HTTPONLY = False  # htmx reads the token from the page, not the cook
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 SECURE_REFERRER_POLICY = "same-origin"
-_production = env.bool("PRODUCTION", default=False)
 SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=_production)
 CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=_production)
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=_production)
+# Load balancers probe the health check over plain HTTP.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31536000 if _production else 0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = _production
 SECURE_HSTS_PRELOAD = _production
