@@ -25,6 +25,8 @@ run: install
 	$(BIN)/python manage.py seed_demo
 	@echo ""
 	@echo "  Portal:      http://127.0.0.1:$(PORT)/   (back-office /staff/, admin /admin/)"
+	@echo "  Logins:      customer@example.com, agent@example.com, admin@example.com"
+	@echo "               (also supervisor@example.com), password portal-demo (demo seed only)"
 	@echo "  Mails:       written to var/mail/"
 	@echo "  Stop:        Ctrl-C stops web, worker and beat"
 	@echo ""
