@@ -8,9 +8,10 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
     PORTAL_VAR_DIR=/app/var
 
-# System libraries go here (WeasyPrint's pango/harfbuzz when PDF invoices land):
-#   RUN apt-get update && apt-get install -y --no-install-recommends libpango-1.0-0 libpangoft2-1.0-0 \
-#       && rm -rf /var/lib/apt/lists/*
+# WeasyPrint (contract summaries, invoices) needs pango and a font.
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core \
+    && rm -rf /var/lib/apt/lists/*
 
 WORKDIR /app
 
@@ -22,12 +23,9 @@ RUN pip install . && rm -rf build *.egg-info
 
 COPY . .
 
-# Static files are collected at build time; whitenoise serves them (pre-compressed)
-# from the web process. The manifest variant (cache-busting names) is
-#   --build-arg STATICFILES_BACKEND=whitenoise.storage.CompressedManifestStaticFilesStorage
-# and needs every file that the CSS/JS reference, e.g. the vendored bootstrap's
-# sourceMappingURL .map files, which are not vendored now.
-ARG STATICFILES_BACKEND=whitenoise.storage.CompressedStaticFilesStorage
+# Static files are collected at build time; whitenoise serves them pre-compressed
+# from the web process, with content hashes in their names so browsers may cache them.
+ARG STATICFILES_BACKEND=whitenoise.storage.CompressedManifestStaticFilesStorage
 ENV STATICFILES_BACKEND=${STATICFILES_BACKEND}
 RUN python manage.py collectstatic --noinput \
     && useradd --system --uid 10001 --home-dir /app --shell /usr/sbin/nologin portal \
