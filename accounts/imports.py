@@ -4,6 +4,13 @@ Every row goes through the onboarding wizard's form (`CustomerDetailsForm` with
 all fields) and is saved by `customer_onboard` in its own transaction. The
 `external_ref` column (the customer's id in the old system) makes a re-run
 harmless: a row whose reference is already imported is skipped.
+
+A higher layer may import more columns with each row (billing adds the
+customer's supplies, one row per supply): it passes `extra`, a `RowColumns`,
+which checks those cells for the row's customer and saves them in the same
+transaction as a new customer. Rows of a customer imported already are then
+not skipped as a whole: their extra part is imported unless it is there
+already.
 """
 
 from __future__ import annotations
@@ -16,14 +23,14 @@ import io
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError
+from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from accounts.forms import CustomerDetailsForm
-from accounts.models import Customer, PaymentMethod
+from accounts.models import Account, Customer, PaymentMethod
 from accounts.services import EmailAlreadyUsed, ExternalRefAlreadyUsed, customer_onboard
 
 COLUMNS = (
@@ -80,24 +87,84 @@ class RejectedRow:
         return [_("line %(line)d: %(reason)s") % {"line": self.line, "reason": reason} for reason in self.reasons]
 
 
+@dataclass(frozen=True)
+class RowCustomer:
+    """The customer a row belongs to, as the extra columns need it; `account`
+    is None while it is not saved (a new customer, or any in a dry run)."""
+
+    external_ref: str
+    customer_type: str
+    street: str
+    house_number: str
+    address_extra: str
+    postcode: str
+    city: str
+    country: str
+    account: Account | None
+
+
+class RowRejected(Exception):
+    """Raised by `RowColumns`: the row's extra cells are wrong ({column: [messages]})."""
+
+    def __init__(self, errors: dict[str, list[str]]) -> None:
+        super().__init__(errors)
+        self.errors = errors
+
+
+class RowAlreadyImported(Exception):
+    """Raised by `RowColumns.check`: the row's extra part is imported already."""
+
+
+class RowColumns(Protocol):
+    """Columns a higher layer imports with each row.
+
+    `check` returns what `save` needs, or None when the row's extra cells are
+    empty, or raises RowAlreadyImported / RowRejected. `save` writes it for
+    the row's account (inside the new customer's transaction, so RowRejected
+    from it rolls the customer back too). `remember` is told every checked
+    part that was imported (or, in a dry run, would be), so later rows can be
+    checked against it. `noun` names the parts in the summary ("supplies").
+    """
+
+    columns: tuple[str, ...]
+    noun: str
+
+    def check(self, *, values: dict[str, str], customer: RowCustomer) -> Any: ...
+
+    def save(self, *, account: Account, checked: Any) -> None: ...
+
+    def remember(self, *, line: int, checked: Any) -> None: ...
+
+
 @dataclass
 class ImportReport:
     dry_run: bool
     created: int = 0
     skipped: int = 0
     rejected: list[RejectedRow] = field(default_factory=list)
+    # The extra columns' parts (e.g. supplies), when the file has them.
+    extra_noun: str = ""
+    extra_created: int = 0
+    extra_skipped: int = 0
 
     def summary(self) -> str:
         counts = {"created": self.created, "skipped": self.skipped, "rejected": len(self.rejected)}
         if self.dry_run:
-            return (
+            text = (
                 _(
                     "dry run, nothing saved: would create %(created)d, skipped (already imported) %(skipped)d, "
                     "rejected %(rejected)d"
                 )
                 % counts
             )
-        return _("created %(created)d, skipped (already imported) %(skipped)d, rejected %(rejected)d") % counts
+        else:
+            text = _("created %(created)d, skipped (already imported) %(skipped)d, rejected %(rejected)d") % counts
+        if not self.extra_noun:
+            return text
+        extra = {"noun": self.extra_noun, "created": self.extra_created, "skipped": self.extra_skipped}
+        if self.dry_run:
+            return text + "; " + _("%(noun)s: would create %(created)d, skipped (already imported) %(skipped)d") % extra
+        return text + "; " + _("%(noun)s: created %(created)d, skipped (already imported) %(skipped)d") % extra
 
 
 @dataclass
@@ -107,6 +174,17 @@ class _SeenInFile:
     external_refs: set[str] = field(default_factory=set)
     emails: dict[str, int] = field(default_factory=dict)
     mandate_references: dict[str, int] = field(default_factory=dict)
+    # Customers of earlier rows, for the extra columns of later rows (a dry run saves none).
+    customers: dict[str, RowCustomer] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class _Imported:
+    """What a row did: its customer created (else skipped), its extra part created or skipped."""
+
+    customer_created: bool
+    extra_created: bool = False
+    extra_skipped: bool = False
 
 
 class _Skipped(Exception):
@@ -165,24 +243,39 @@ def customer_file_read(*, path: Path, encoding: str | None = None) -> CustomerFi
     return source
 
 
-def customers_import(*, source: CustomerFile, as_of: dt.date, notify: bool, dry_run: bool) -> ImportReport:
+def customers_import(
+    *, source: CustomerFile, as_of: dt.date, notify: bool, dry_run: bool, extra: RowColumns | None = None
+) -> ImportReport:
     """Validate every row like the onboarding wizard and onboard the good ones.
 
     Each row is saved in its own transaction; a row whose `external_ref` is
-    imported already is skipped, a bad row is rejected with all its reasons.
-    `as_of` is the mandate signature date for rows that give none.
+    imported already is skipped (but for its `extra` part), a bad row is
+    rejected with all its reasons. `as_of` is the mandate signature date for
+    rows that give none.
     """
-    report = ImportReport(dry_run=dry_run)
+    report = ImportReport(dry_run=dry_run, extra_noun=str(extra.noun) if extra else "")
     seen = _SeenInFile()
     for line, cells in _rows(source):
         try:
-            _row_import(line=line, cells=cells, source=source, seen=seen, as_of=as_of, notify=notify, dry_run=dry_run)
+            imported = _row_import(
+                line=line,
+                cells=cells,
+                source=source,
+                seen=seen,
+                as_of=as_of,
+                notify=notify,
+                dry_run=dry_run,
+                extra=extra,
+            )
         except _Skipped:
             report.skipped += 1
         except _Rejected as rejection:
             report.rejected.append(RejectedRow(line=line, reasons=tuple(rejection.reasons)))
         else:
-            report.created += 1
+            report.created += imported.customer_created
+            report.skipped += not imported.customer_created
+            report.extra_created += imported.extra_created
+            report.extra_skipped += imported.extra_skipped
     return report
 
 
@@ -195,7 +288,8 @@ def _row_import(
     as_of: dt.date,
     notify: bool,
     dry_run: bool,
-) -> None:
+    extra: RowColumns | None,
+) -> _Imported:
     if len(cells) != len(source.header):
         raise _Rejected(
             [
@@ -203,24 +297,43 @@ def _row_import(
                 % {"found": len(cells), "expected": len(source.header)}
             ]
         )
-    values = {name: value.strip() for name, value in zip(source.header, cells, strict=True) if name in COLUMNS}
+    columns = COLUMNS + (extra.columns if extra else ())
+    values = {name: value.strip() for name, value in zip(source.header, cells, strict=True) if name in columns}
     external_ref = values["external_ref"]
     if external_ref and (
         external_ref in seen.external_refs or Customer.objects.filter(external_ref=external_ref).exists()
     ):
-        raise _Skipped()
+        if extra is None:
+            raise _Skipped()
+        customer = _imported_customer(external_ref, seen)
+        return _extra_import(line=line, values=values, customer=customer, extra=extra, dry_run=dry_run)
 
     form = CustomerDetailsForm(_form_data(values))
     form.is_valid()
     errors = _form_errors(form)
     errors.update(_own_errors(values=values, form=form, seen=seen))
+    customer = _row_customer(external_ref=external_ref, form=form)
+    checked = extra_skipped = None
+    if extra is not None:
+        try:
+            checked = extra.check(values=values, customer=customer)
+        except RowAlreadyImported:
+            extra_skipped = True
+        except RowRejected as rejection:
+            for column, messages in rejection.errors.items():
+                errors.setdefault(column, []).extend(messages)
     if errors:
-        raise _Rejected(_reasons(errors))
+        raise _Rejected(_reasons(errors, columns=columns))
 
     data = dataclasses.replace(form.to_onboarding_data(signed_date=as_of), external_ref=external_ref)
     if not dry_run:
         try:
-            customer_onboard(data=data, notify=notify)
+            with transaction.atomic():
+                account = customer_onboard(data=data, notify=notify)
+                if checked is not None:
+                    extra.save(account=account, checked=checked)
+        except RowRejected as rejection:
+            raise _Rejected(_reasons(rejection.errors, columns=columns)) from rejection
         except ExternalRefAlreadyUsed as error:
             raise _Skipped() from error
         except EmailAlreadyUsed as error:
@@ -230,9 +343,66 @@ def _row_import(
         except IntegrityError as error:
             raise _Rejected([_("The row could not be saved: %(error)s") % {"error": error}]) from error
     seen.external_refs.add(external_ref)
+    seen.customers[external_ref] = customer
     seen.emails[data.email] = line
     if data.mandate_reference:
         seen.mandate_references[data.mandate_reference] = line
+    if checked is not None:
+        extra.remember(line=line, checked=checked)
+    return _Imported(customer_created=True, extra_created=checked is not None, extra_skipped=bool(extra_skipped))
+
+
+def _row_customer(*, external_ref: str, form: CustomerDetailsForm) -> RowCustomer:
+    """The new customer of a row as its form has read it (cells it refused are empty)."""
+    cleaned = getattr(form, "cleaned_data", {})
+    return RowCustomer(
+        external_ref=external_ref,
+        account=None,
+        **{
+            name: str(cleaned.get(name) or "")
+            for name in ("customer_type", "street", "house_number", "address_extra", "postcode", "city", "country")
+        },
+    )
+
+
+def _imported_customer(external_ref: str, seen: _SeenInFile) -> RowCustomer:
+    """A customer imported already: from the database, else (dry run) from an earlier row."""
+    account = (
+        Account.objects.select_related("customer").filter(customer__external_ref=external_ref).order_by("id").first()
+    )
+    if account is None:
+        return seen.customers[external_ref]
+    return RowCustomer(
+        external_ref=external_ref,
+        customer_type=account.customer.customer_type,
+        street=account.street,
+        house_number=account.house_number,
+        address_extra=account.address_extra,
+        postcode=account.postcode,
+        city=account.city,
+        country=account.country,
+        account=account,
+    )
+
+
+def _extra_import(
+    *, line: int, values: dict[str, str], customer: RowCustomer, extra: RowColumns, dry_run: bool
+) -> _Imported:
+    """A row of a customer imported already: only its extra part."""
+    try:
+        checked = extra.check(values=values, customer=customer)
+        if checked is None:
+            return _Imported(customer_created=False)
+        if not dry_run:
+            if customer.account is None:
+                raise RowRejected({"external_ref": [_("This customer has no account to add to.")]})
+            extra.save(account=customer.account, checked=checked)
+    except RowAlreadyImported:
+        return _Imported(customer_created=False, extra_skipped=True)
+    except RowRejected as rejection:
+        raise _Rejected(_reasons(rejection.errors, columns=COLUMNS + extra.columns)) from rejection
+    extra.remember(line=line, checked=checked)
+    return _Imported(customer_created=False, extra_created=True)
 
 
 def _form_data(values: dict[str, str]) -> dict[str, Any]:
@@ -284,9 +454,9 @@ def _own_errors(*, values: dict[str, str], form: CustomerDetailsForm, seen: _See
     return errors
 
 
-def _reasons(errors: dict[str, list[str]]) -> list[str]:
+def _reasons(errors: dict[str, list[str]], *, columns: tuple[str, ...] = COLUMNS) -> list[str]:
     """`column: message` for every message, in the order of the columns."""
-    order = {name: index for index, name in enumerate(COLUMNS)}
+    order = {name: index for index, name in enumerate(columns)}
     reasons = []
     for name in sorted(errors, key=lambda name: order.get(name, len(order))):
         for message in errors[name]:

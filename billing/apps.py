@@ -5,3 +5,10 @@ from django.utils.translation import gettext_lazy as _
 class BillingConfig(AppConfig):
     name = "billing"
     verbose_name = _("Billing")
+
+    def ready(self) -> None:
+        from django.db.models.signals import post_migrate
+
+        from billing.overlap_guard import ensure_overlap_guard
+
+        post_migrate.connect(ensure_overlap_guard, sender=self, dispatch_uid="billing_overlap_guard")

@@ -19,4 +19,4 @@ def market_location_check_digit(first_ten: str) -> int:
 
 
 def is_market_location_id(value: str) -> bool:
-    return bool(MARKET_LOCATION_ID.match(value or "")) and market_location_check_digit(value[:10]) == int(value[10])
+    return bool(MARKET_LOCATION_ID.fullmatch(value or "")) and market_location_check_digit(value[:10]) == int(value[10])

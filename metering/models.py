@@ -1,5 +1,6 @@
 """Premises, supply points, meters, registers and reads."""
 
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -127,6 +128,10 @@ class Read(models.Model):
         AGENT = "AGENT", _("agent")
         ESTIMATED = "ESTIMATED", _("estimated")
 
+    class Estimation(models.TextChoices):
+        HISTORY = "HISTORY", _("average daily use of the history")
+        PROFILE = "PROFILE", _("standard load profile")
+
     class Quality(models.TextChoices):
         VALID = "VALID", _("valid")
         SUSPECT = "SUSPECT", _("suspect")
@@ -139,6 +144,11 @@ class Read(models.Model):
     quality = models.CharField(_("quality"), max_length=10, choices=Quality.choices, default=Quality.VALID)
     reason = models.CharField(_("reason"), max_length=300, blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    # The register passed its highest value and started again from zero since the previous read.
+    rollover = models.BooleanField(_("register rolled over"), default=False)
+    # How an ESTIMATED read was computed; empty for actual reads.
+    estimation = models.CharField(_("estimated from"), max_length=20, choices=Estimation.choices, blank=True)
+    photo = models.FileField(_("photo of the meter"), upload_to="reads/%Y/%m/", blank=True)
 
     class Meta:
         verbose_name = _("read")
@@ -148,6 +158,10 @@ class Read(models.Model):
                 fields=["register", "taken_at", "source"], name="one_read_per_register_moment_source"
             ),
             models.CheckConstraint(condition=Q(value__gte=0), name="read_value_not_negative"),
+            models.CheckConstraint(
+                condition=(Q(source="ESTIMATED") & ~Q(estimation="")) | (~Q(source="ESTIMATED") & Q(estimation="")),
+                name="estimated_reads_say_how",
+            ),
         ]
         indexes = [models.Index(fields=["register", "taken_at"])]
 
@@ -200,3 +214,71 @@ class GasConversionFactor(models.Model):
     def __str__(self) -> str:
         target = self.supply_point or self.network_area
         return f"{target} {self.valid_from}: Z={self.state_number}, Hs={self.calorific_value}"
+
+
+class PlausibilityBand(models.Model):
+    """How far a read's consumption may fall below / rise above the expected
+    consumption before it is suspect, per utility (default -25 % / +50 %)."""
+
+    utility = models.CharField(_("utility"), max_length=12, choices=Utility.choices, unique=True)
+    lower_percent = models.DecimalField(_("allowed shortfall (%)"), max_digits=5, decimal_places=2, default=25)
+    upper_percent = models.DecimalField(_("allowed excess (%)"), max_digits=6, decimal_places=2, default=50)
+
+    class Meta:
+        verbose_name = _("plausibility band")
+        verbose_name_plural = _("plausibility bands")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(lower_percent__gte=0) & Q(lower_percent__lte=100), name="band_lower_between_0_and_100"
+            ),
+            models.CheckConstraint(condition=Q(upper_percent__gte=0), name="band_upper_not_negative"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_utility_display()}: -{self.lower_percent} % / +{self.upper_percent} %"
+
+
+class ReadReview(models.Model):
+    """An agent's decision on a suspect read; every decision is kept."""
+
+    class Decision(models.TextChoices):
+        ACCEPTED = "ACCEPTED", _("accepted")
+        REJECTED = "REJECTED", _("rejected")
+        CORRECTED = "CORRECTED", _("corrected")
+
+    read = models.ForeignKey(Read, on_delete=models.PROTECT, related_name="reviews", verbose_name=_("read"))
+    decision = models.CharField(_("decision"), max_length=10, choices=Decision.choices)
+    reason = models.CharField(_("reason"), max_length=300, blank=True)
+    # The read's value when the decision was taken (a correction of an agent's own read changes it in place).
+    value_before = models.DecimalField(_("value before"), max_digits=15, decimal_places=3)
+    corrected_read = models.ForeignKey(
+        Read,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="corrects",
+        verbose_name=_("corrected read"),
+    )
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="read_reviews",
+        verbose_name=_("decided by"),
+    )
+    decided_at = models.DateTimeField(_("decided at"))
+
+    class Meta:
+        verbose_name = _("read review")
+        verbose_name_plural = _("read reviews")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(decision="CORRECTED", corrected_read__isnull=False)
+                | (~Q(decision="CORRECTED") & Q(corrected_read__isnull=True)),
+                name="a_correction_names_its_read",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.read} {self.get_decision_display()}"

@@ -16,6 +16,7 @@ Messages follow the request's Accept-Language (German by default).
 
 import dataclasses
 import datetime as dt
+from decimal import Decimal
 from typing import Any, Literal
 
 from allauth.headless.contrib.ninja.security import XSessionTokenAuth
@@ -23,8 +24,9 @@ from csp.decorators import csp_exempt
 from django import forms
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError as ModelValidationError
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Prefetch, QuerySet, prefetch_related_objects
 from django.http import HttpRequest, HttpResponse
+from django.utils.datastructures import MultiValueDict
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI, Query, Schema, Status, Swagger
 from ninja.errors import AuthenticationError, HttpError, ValidationError
@@ -35,9 +37,16 @@ from pydantic import BaseModel, ConfigDict
 from accounts.forms import CustomerDetailsForm
 from accounts.models import Account, Customer, CustomerType, Language, PaymentMethod, SepaMandate
 from accounts.services import EmailAlreadyUsed, ExternalRefAlreadyUsed, customer_onboard
+from billing import forms as supply_forms
+from billing.agreements import SupplySetupError, supply_setup_submit
+from billing.models import ServiceAgreement, Tariff, TariffPrice, TariffVersion
+from billing.read_import import MAX_API_ITEMS, reads_import_items
+from billing.tariffs import NoVatRateOnDate, tariffs_offered, vat_rate_on
+from metering.models import Meter, Premise, Register, Utility
 from portal.core import clock
 from portal.core.apikeys import KNOWN_SCOPES, api_key_authenticate
 from portal.core.models import ApiKey
+from portal.core.money import CENT, round_money
 
 # --- Plumbing ----------------------------------------------------------------
 
@@ -176,7 +185,10 @@ def request_invalid(request: HttpRequest, exc: ValidationError) -> HttpResponse:
     for error in exc.errors:
         source, *path = [str(part) for part in error["loc"]]
         if source == "body" and len(path) <= 1:
-            message = _("The request body must be a JSON object.")
+            if error.get("type") == "list_type":
+                message = _("The request body must be a JSON list.")
+            else:
+                message = _("The request body must be a JSON object.")
             loc = ["body"]
         else:
             message = _("Enter a valid value.")
@@ -432,3 +444,411 @@ def customer_create(request: HttpRequest, payload: CustomerIn) -> Status[dict[st
             "mandate_reference": onboarding.mandate_reference or None,
         },
     )
+
+
+# --- Supply: agreements and the tariff offer ----------------------------------------------
+
+SUPPLY_WRITE = [customer_auth, ApiKeyAuth(scope="supply:write")]
+# Gross unit prices to a hundredth of a cent, as on the portal's tariff cards.
+UNIT_PRICE_PLACES = Decimal("0.0001")
+AgreementStatus = Literal[tuple(ServiceAgreement.Status.values)]
+
+
+class PremiseOut(Schema):
+    street: str
+    house_number: str
+    postcode: str
+    city: str
+    country: str
+
+
+class TariffRef(Schema):
+    code: str
+    name: str
+
+
+class AgreementOut(Schema):
+    """A service agreement; `meter_serial` and `registers` are the meter
+    installed now (empty for internet), `expected_annual_consumption` is
+    text (kWh, or m³ for water) or null."""
+
+    id: int
+    status: AgreementStatus
+    utility: Utility
+    supply_point_id: str
+    premise: PremiseOut
+    tariff: TariffRef
+    start_date: dt.date
+    end_date: dt.date | None
+    meter_serial: str
+    registers: list[str]
+    expected_annual_consumption: str | None
+    start_reason: ServiceAgreement.StartReason
+
+    @staticmethod
+    def resolve_utility(obj: ServiceAgreement) -> str:
+        return obj.supply_point.utility
+
+    @staticmethod
+    def resolve_supply_point_id(obj: ServiceAgreement) -> str:
+        return obj.supply_point.identifier
+
+    @staticmethod
+    def resolve_premise(obj: ServiceAgreement) -> Premise:
+        return obj.supply_point.premise
+
+    @staticmethod
+    def resolve_tariff(obj: ServiceAgreement) -> dict[str, str]:
+        return {"code": obj.tariff.code, "name": obj.tariff.name}
+
+    @staticmethod
+    def resolve_meter_serial(obj: ServiceAgreement) -> str:
+        meters = obj.supply_point.current_meters
+        return meters[0].serial if meters else ""
+
+    @staticmethod
+    def resolve_registers(obj: ServiceAgreement) -> list[str]:
+        meters = obj.supply_point.current_meters
+        return [register.obis for register in meters[0].registers.all()] if meters else []
+
+    @staticmethod
+    def resolve_expected_annual_consumption(obj: ServiceAgreement) -> str | None:
+        value = obj.expected_annual_consumption
+        return None if value is None else str(value)
+
+
+def agreements_with_details() -> QuerySet[ServiceAgreement]:
+    """Agreements with everything AgreementOut shows, in a fixed number of queries."""
+    meters = (
+        Meter.objects.filter(removed_on__isnull=True)
+        .order_by("-installed_on", "-id")
+        .prefetch_related(Prefetch("registers", queryset=Register.objects.order_by("obis", "id")))
+    )
+    return (
+        ServiceAgreement.objects.select_related("supply_point__premise", "tariff")
+        .prefetch_related(Prefetch("supply_point__meters", queryset=meters, to_attr="current_meters"))
+        .order_by("start_date", "id")
+    )
+
+
+def account_visible_or_404(principal: AbstractBaseUser | ApiKey, number: str) -> Account:
+    """The account with `number`: any for a key, only their own for a customer."""
+    accounts = Account.objects.select_related("customer").filter(number=number)
+    if not isinstance(principal, ApiKey):
+        accounts = accounts.filter(customer__user=principal)
+    account = accounts.first()
+    if account is None:
+        raise HttpError(404, _("There is no account with this number."))
+    return account
+
+
+@api.get(
+    "/accounts/{number}/agreements",
+    response={200: list[AgreementOut], 401: Message, 403: Message, 404: Message},
+    auth=ACCOUNTS_READ,
+    tags=["supply"],
+)
+def agreement_list(request: HttpRequest, number: str) -> list[ServiceAgreement]:
+    """The account's service agreements in every state, by start date. A key
+    needs accounts:read; a customer gets 404 for any account not theirs."""
+    account = account_visible_or_404(request.auth, number)
+    return list(agreements_with_details().filter(account=account))
+
+
+class PremiseIn(BaseModel):
+    model_config = ConfigDict(coerce_numbers_to_str=True)
+
+    street: str | None = None
+    house_number: str | None = None
+    address_extra: str | None = None
+    postcode: str | None = None
+    city: str | None = None
+    country: str | None = None
+
+
+class AgreementIn(BaseModel):
+    """A supply request, checked like the portal's supply set-up page.
+
+    `utility` electricity|gas|water|internet, `start_reason`
+    move_in|supplier_switch, `meter_kind` conventional|smart (default
+    conventional), all in any case. `tariff_code` must name a tariff offered
+    for the utility and the customer's type. `start_reads` maps each register
+    (OBIS code) to its reading: electricity {"1-0:1.8.0": …} or, for a dual
+    rate meter, {"1-0:1.8.1": …, "1-0:1.8.2": …}; gas {"7-0:3.0.0": …};
+    water {"8-0:1.0.0": …}; internet has no meter. `premise` defaults to the
+    account's billing address; we supply premises in Germany.
+    """
+
+    model_config = ConfigDict(coerce_numbers_to_str=True)
+
+    utility: str | None = None
+    supply_point_id: str | None = None
+    tariff_code: str | None = None
+    start_date: str | None = None
+    start_reason: str | None = None
+    meter_serial: str | None = None
+    meter_kind: str | None = None
+    start_reads: dict[str, str] | None = None
+    expected_annual_consumption: str | None = None
+    premise: PremiseIn | None = None
+
+
+# The set-up form's field -> the API's name.
+SUPPLY_FORM_TO_API = {
+    "utilities": "utility",
+    "tariff": "tariff_code",
+    "rate": "start_reads",
+    "street": "premise.street",
+    "house_number": "premise.house_number",
+    "address_extra": "premise.address_extra",
+    "postcode": "premise.postcode",
+    "city": "premise.city",
+    "account": "number",
+    "__all__": "body",
+}
+
+
+def _supply_form_data(*, account: Account, payload: AgreementIn) -> tuple[MultiValueDict, dict[str, list[str]]]:
+    """The payload as the supply set-up page would post it, and the messages
+    for what cannot even be put there (unknown tariff code or registers)."""
+    messages: dict[str, list[str]] = {}
+    utility = (payload.utility or "").strip().upper()
+    premise = payload.premise or PremiseIn(
+        street=account.street,
+        house_number=account.house_number,
+        address_extra=account.address_extra,
+        postcode=account.postcode,
+        city=account.city,
+        country=account.country,
+    )
+    if (premise.country or "DE").strip().upper() != "DE":
+        messages["premise.country"] = [_("We supply premises in Germany only.")]
+    data = MultiValueDict(
+        {
+            "account": [str(account.pk)],
+            "street": [premise.street or ""],
+            "house_number": [premise.house_number or ""],
+            "address_extra": [premise.address_extra or ""],
+            "postcode": [premise.postcode or ""],
+            "city": [premise.city or ""],
+            "utilities": [utility] if utility else [],
+        }
+    )
+    if utility not in Utility.values:
+        return data, messages
+    prefix = utility.lower()
+    tariff_code = (payload.tariff_code or "").strip()
+    tariff = Tariff.objects.filter(code=tariff_code).first() if tariff_code else None
+    if tariff_code and tariff is None:
+        messages["tariff_code"] = [_("There is no tariff with this code.")]
+    reads = {obis.strip(): value for obis, value in (payload.start_reads or {}).items()}
+    known = set(supply_forms.register_codes(utility, supply_forms.SINGLE_RATE)) | set(
+        supply_forms.register_codes(utility, supply_forms.DUAL_RATE)
+    )
+    unknown = sorted(set(reads) - known)
+    if unknown:
+        messages["start_reads"] = [
+            _("Unknown register %(unknown)s; the registers of this utility are: %(known)s.")
+            % {"unknown": ", ".join(unknown), "known": ", ".join(sorted(known)) or _("none")}
+        ]
+    if utility == Utility.INTERNET and (payload.meter_serial or "").strip():
+        messages["meter_serial"] = [_("An internet line has no meter.")]
+    dual = set(supply_forms.register_codes(utility, supply_forms.DUAL_RATE))
+    rate = supply_forms.DUAL_RATE if utility == Utility.ELECTRICITY and dual <= set(reads) else supply_forms.SINGLE_RATE
+    fields = {
+        "supply_point_id": payload.supply_point_id or "",
+        "start_reason": (payload.start_reason or "").strip().upper(),
+        "start_date": payload.start_date or "",
+        "tariff": str(tariff.pk) if tariff else "",
+        "meter_serial": payload.meter_serial or "",
+        "meter_kind": (payload.meter_kind or Meter.Kind.CONVENTIONAL).strip().upper(),
+        "rate": rate,
+        "expected_annual_consumption": payload.expected_annual_consumption or "",
+        **{supply_forms.read_field_name(obis): value for obis, value in reads.items() if obis in known},
+    }
+    for name, value in fields.items():
+        data[f"{prefix}-{name}"] = value
+    return data, messages
+
+
+def _supply_form_messages(setup: supply_forms.SupplySetup) -> dict[str, list[str]]:
+    messages: dict[str, list[str]] = {}
+    for name, texts in setup.main.errors.items():
+        messages.setdefault(SUPPLY_FORM_TO_API.get(name, name), []).extend(str(text) for text in texts)
+    for form in setup.forms.values():
+        reads = {
+            supply_forms.read_field_name(obis): obis
+            for rate in (supply_forms.SINGLE_RATE, supply_forms.DUAL_RATE)
+            for obis in supply_forms.register_codes(form.utility, rate)
+        }
+        for name, texts in form.errors.items():
+            if name in reads:
+                messages.setdefault("start_reads", []).extend(f"{reads[name]}: {text}" for text in texts)
+            else:
+                messages.setdefault(SUPPLY_FORM_TO_API.get(name, name), []).extend(str(text) for text in texts)
+    return messages
+
+
+@api.post(
+    "/accounts/{number}/agreements",
+    response={201: AgreementOut, 401: Message, 403: Message, 404: Message, 422: InvalidInput},
+    auth=SUPPLY_WRITE,
+    tags=["supply"],
+)
+def agreement_request(request: HttpRequest, number: str, payload: AgreementIn) -> Status[Any]:
+    """Request supply for one utility at a premise: the agreement is created
+    in REQUESTED for the agents to confirm, and the customer gets a
+    confirmation e-mail. A customer may do this for their own account (404
+    for others), a key needs supply:write. Bad input: 422 with every field's
+    message and nothing saved."""
+    account = account_visible_or_404(request.auth, number)
+    today = clock.today()
+    data, messages = _supply_form_data(account=account, payload=payload)
+    setup = supply_forms.SupplySetup(customer=account.customer, day=today, data=data)
+    if not setup.is_valid() or messages:
+        return Status(422, invalid_input({**_supply_form_messages(setup), **messages}))
+    try:
+        (agreement,) = supply_setup_submit(
+            account=setup.account, premise=setup.premise(), requests=setup.requests(), as_of=today
+        )
+    except SupplySetupError as error:
+        field = SUPPLY_FORM_TO_API.get(error.field, error.field) or "body"
+        return Status(422, invalid_input({field: [str(error)]}))
+    return Status(201, agreements_with_details().get(pk=agreement.pk))
+
+
+class PriceOut(Schema):
+    net: Decimal
+    gross: Decimal
+
+
+class UnitPriceOut(PriceOut):
+    obis: str
+
+
+class TariffOfferOut(Schema):
+    """A tariff offered today with its prices in EUR: net and gross (VAT
+    included, unit prices to a hundredth of a cent). `unit_prices` lists a
+    price per register (OBIS code) or one for every register ("*");
+    metered tariffs have a `standing_charge_per_year`, internet a
+    `monthly_fee`."""
+
+    code: str
+    name: str
+    utility: Utility
+    customer_type: CustomerType
+    minimum_term_months: int
+    notice_period_weeks: int
+    prices_valid_from: dt.date
+    vat_rate: Decimal
+    unit_prices: list[UnitPriceOut]
+    standing_charge_per_year: PriceOut | None
+    monthly_fee: PriceOut | None
+
+
+def _price(net: Decimal | None, rate: Decimal, *, places: Decimal = CENT) -> dict[str, Decimal] | None:
+    if net is None:
+        return None
+    return {"net": net, "gross": round_money(net * (1 + rate), places=places)}
+
+
+@api.get(
+    "/tariffs",
+    response={200: list[TariffOfferOut], 422: InvalidInput},
+    auth=None,
+    tags=["supply"],
+)
+def tariff_list(
+    request: HttpRequest,
+    utility: str,
+    customer_type: str = "household",
+) -> Any:
+    """The tariffs offered today (public, no credentials): `utility`
+    electricity|gas|water|internet, `customer_type` household (default) or
+    business, in any case."""
+    messages: dict[str, list[str]] = {}
+    utility_value = utility.strip().upper()
+    customer_type_value = customer_type.strip().upper()
+    if utility_value not in Utility.values:
+        messages["utility"] = [_("Choose one of: electricity, gas, water, internet.")]
+    if customer_type_value not in CustomerType.values:
+        messages["customer_type"] = [_("Choose one of: household, business.")]
+    if messages:
+        return Status(422, invalid_input(messages))
+    today = clock.today()
+    tariffs = tariffs_offered(utility=utility_value, customer_type=customer_type_value, day=today)
+    current = (
+        TariffVersion.objects.filter(valid_from__lte=today).order_by("-valid_from", "-id").prefetch_related("prices")
+    )
+    prefetch_related_objects(tariffs, Prefetch("versions", queryset=current, to_attr="versions_until_today"))
+    try:
+        rate = vat_rate_on(utility=utility_value, day=today)
+    except NoVatRateOnDate:
+        return []
+    offers = []
+    for tariff in tariffs:
+        version = tariff.versions_until_today[0]
+        prices = sorted(version.prices.all(), key=lambda price: (price.obis != TariffPrice.ALL_REGISTERS, price.obis))
+        offers.append(
+            {
+                "code": tariff.code,
+                "name": tariff.name,
+                "utility": tariff.utility,
+                "customer_type": tariff.customer_type,
+                "minimum_term_months": tariff.minimum_term_months,
+                "notice_period_weeks": tariff.notice_period_weeks,
+                "prices_valid_from": version.valid_from,
+                "vat_rate": rate,
+                "unit_prices": [
+                    {"obis": price.obis, **_price(price.unit_price, rate, places=UNIT_PRICE_PLACES)} for price in prices
+                ],
+                "standing_charge_per_year": _price(version.standing_charge_per_year, rate),
+                "monthly_fee": _price(version.monthly_fee, rate),
+            }
+        )
+    return offers
+
+
+# --- Meter reads in bulk ------------------------------------------------------------------
+
+READS_WRITE = ApiKeyAuth(scope="reads:write")
+
+
+class ReadIn(BaseModel):
+    """One read, with the CSV import's columns. Every field is taken as text
+    (numbers too) and checked like a row of the file, so a missing or bad
+    field rejects its item only. `read_at`: ISO 8601 date or date-time (a
+    date means 00:00 Europe/Berlin, a date-time without offset is Berlin
+    time); `source`: smart | operator | customer | agent."""
+
+    model_config = ConfigDict(coerce_numbers_to_str=True)
+
+    meter_serial: str | None = None
+    obis: str | None = None
+    read_at: str | None = None
+    value: str | None = None
+    source: str | None = None
+
+
+class ReadResult(Schema):
+    index: int
+    status: Literal["accepted", "suspect", "rejected", "duplicate"]
+    reason: str
+
+
+@api.post(
+    "/reads",
+    response={200: list[ReadResult], 401: Message, 403: Message, 413: Message, 422: InvalidInput},
+    auth=READS_WRITE,
+    tags=["reads"],
+)
+def reads_deliver(request: HttpRequest, payload: list[ReadIn]) -> list[dict[str, Any]]:
+    """Meter reads from a head-end or the metering operator (needs
+    reads:write): a JSON list of at most 10,000 reads, each judged like a
+    read the customer submits, in time order per register. Answers every
+    item's result by its index: accepted, suspect (stored for the agents'
+    review), rejected (with the reason, nothing stored) or duplicate (stored
+    before; sending the same list twice stores nothing twice)."""
+    if len(payload) > MAX_API_ITEMS:
+        raise HttpError(413, _("Send at most %(max)d reads per request; split the list.") % {"max": MAX_API_ITEMS})
+    return reads_import_items(items=[item.model_dump() for item in payload], now=clock.now())

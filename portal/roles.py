@@ -2,6 +2,28 @@
 
 from django.db.models.signals import post_migrate
 
+# Agents and supervisors work the supply set-up queue and see supplies on the customer page.
+SUPPLY_PERMISSIONS = [
+    "billing.view_serviceagreement",
+    "billing.change_serviceagreement",
+    "billing.view_tariff",
+    "billing.view_tariffversion",
+    "billing.view_tariffprice",
+    "metering.view_premise",
+    "metering.view_supplypoint",
+    "metering.view_meter",
+    "metering.view_register",
+    "metering.view_read",
+    "metering.view_gasconversionfactor",
+]
+# Agents and supervisors work the review queue of suspect reads: accept, reject or correct.
+READ_REVIEW_PERMISSIONS = [
+    "metering.view_read",
+    "metering.change_read",
+    "metering.view_readreview",
+    "metering.add_readreview",
+]
+
 ROLE_PERMISSIONS: dict[str, list[str]] = {
     "Agents": [
         "accounts.view_customer",
@@ -11,6 +33,8 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "accounts.view_sepamandate",
         "accounts.add_sepamandate",
         "core.view_outboxmessage",
+        *SUPPLY_PERMISSIONS,
+        *READ_REVIEW_PERMISSIONS,
     ],
     "Supervisors": [
         "accounts.view_customer",
@@ -23,6 +47,8 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "accounts.add_sepamandate",
         "accounts.change_sepamandate",
         "core.view_outboxmessage",
+        *SUPPLY_PERMISSIONS,
+        *READ_REVIEW_PERMISSIONS,
     ],
     "Admins": [],  # admins are superusers; the group marks them for two-factor
 }

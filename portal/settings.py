@@ -6,6 +6,7 @@ file-system Celery broker, e-mail written to files, no external services).
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -198,6 +199,13 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# Beat copies these into django-celery-beat's tables, where admins change the times.
+CELERY_BEAT_SCHEDULE = {
+    "activate-due-agreements": {
+        "task": "billing.tasks.activate_due_agreements",
+        "schedule": crontab(hour=0, minute=30),
+    },
+}
 
 # --- Company data (printed on mandates, mails, later on bills) -------------
 COMPANY_NAME = env.str("COMPANY_NAME", default="Stadtwerke Musterstadt GmbH")
@@ -207,6 +215,12 @@ COMPANY_EMAIL = env.str("COMPANY_EMAIL", default="service@stadtwerke.example")
 # The German test creditor identifier; production sets its own.
 SEPA_CREDITOR_ID = env.str("SEPA_CREDITOR_ID", default="DE98ZZZ09999999999")
 ACCOUNT_NUMBER_START = 10_000_000
+
+# --- Supply and tariffs -----------------------------------------------------
+# How far back a move-in or switch date may lie when a customer asks for supply.
+SUPPLY_START_MAX_DAYS_BACK = env.int("SUPPLY_START_MAX_DAYS_BACK", default=42)
+# A price change must be announced this long before it applies (EnWG §41(5)).
+PRICE_CHANGE_NOTICE_WEEKS = env.int("PRICE_CHANGE_NOTICE_WEEKS", default=6)
 
 # --- Security --------------------------------------------------------------
 SESSION_COOKIE_HTTPONLY = True
@@ -246,7 +260,11 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        "weasyprint": {"level": "WARNING"},
+        "fontTools": {"level": "WARNING"},
+    },
 }
 
 NINJA_PAGINATION_PER_PAGE = 50

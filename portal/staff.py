@@ -1,22 +1,43 @@
-"""The back-office shell: customer search, the customer 360 page, phone onboarding."""
+"""The back-office shell: customer search, the customer 360 page, phone
+onboarding, and the queue of supply set-ups to confirm."""
 
 from __future__ import annotations
 
 from functools import wraps
 from typing import Any
 
+from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
+from django.db import models, transaction
 from django.db.models import Prefetch
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.decorators import method_decorator
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 
 from accounts.models import Account, Customer, SepaMandate
 from accounts.queries import customer_search
 from accounts.views import OnboardingWizard
+from billing.agreements import (
+    IllegalTransition,
+    SupplySetupError,
+    agreement_confirm,
+    agreement_correct,
+    agreement_reject,
+)
+from billing.forms import AgreementCorrectForm, AgreementRejectForm
+from billing.models import ServiceAgreement
+from billing.queries import STATUS_BADGES, confirmed_waiting, customer_supplies, pending_setups, pending_setups_count
+from billing.read_queries import customer_reads
+from portal.core import clock
 from portal.core.queries import outbox_for
+
+QUEUE_LIMIT = 200
+# Agreements an agent may still correct or reject: not started yet.
+CORRECTABLE = (ServiceAgreement.Status.REQUESTED, ServiceAgreement.Status.CONFIRMED)
 
 
 def staff_required(permission: str):
@@ -44,40 +65,71 @@ def search(request: HttpRequest) -> HttpResponse:
     return render(request, template, {"query": query, "results": results})
 
 
-def _history(customer: Customer, accounts: list[Account], mandates: list[SepaMandate]) -> list[dict[str, Any]]:
-    """Every change to the customer, their accounts and mandates: who, when, old -> new."""
+def _versions(
+    records: models.QuerySet, model: type[models.Model], names: dict[int, str] | None = None
+) -> list[dict[str, Any]]:
+    """History records as entries (who, when, old -> new), oldest first per
+    object; `names` labels the objects without loading each record's relations."""
     entries: list[dict[str, Any]] = []
+    by_object: dict[int, list] = {}
+    for record in records.order_by("history_date", "history_id"):
+        by_object.setdefault(record.id, []).append(record)
+    for versions in by_object.values():
+        previous = None
+        for record in versions:
+            changes = []
+            if previous is not None:
+                delta = record.diff_against(previous)
+                changes = [
+                    {"field": model._meta.get_field(c.field).verbose_name, "old": c.old, "new": c.new}
+                    for c in delta.changes
+                ]
+            entries.append(
+                {
+                    "id": record.id,
+                    "history_id": record.history_id,
+                    "when": record.history_date,
+                    "who": record.history_user,
+                    "kind": record.get_history_type_display(),
+                    "object": f"{model._meta.verbose_name} {names[record.id] if names else record.instance}",
+                    "changes": changes,
+                }
+            )
+            previous = record
+    return entries
+
+
+def _history(
+    customer: Customer,
+    accounts: list[Account],
+    mandates: list[SepaMandate],
+    agreement_history: list[dict[str, Any]] | None = None,
+) -> list[dict[str, Any]]:
+    """Every change to the customer, their accounts, mandates and agreements: who, when, old -> new."""
+    entries: list[dict[str, Any]] = list(agreement_history or [])
     sources = [
         (customer.history.select_related("history_user"), Customer),
         (Account.history.filter(id__in=[a.pk for a in accounts]).select_related("history_user"), Account),
         (SepaMandate.history.filter(id__in=[m.pk for m in mandates]).select_related("history_user"), SepaMandate),
     ]
     for records, model in sources:
-        by_object: dict[int, list] = {}
-        for record in records.order_by("history_date", "history_id"):
-            by_object.setdefault(record.id, []).append(record)
-        for versions in by_object.values():
-            previous = None
-            for record in versions:
-                changes = []
-                if previous is not None:
-                    delta = record.diff_against(previous)
-                    changes = [
-                        {"field": model._meta.get_field(c.field).verbose_name, "old": c.old, "new": c.new}
-                        for c in delta.changes
-                    ]
-                entries.append(
-                    {
-                        "when": record.history_date,
-                        "who": record.history_user,
-                        "kind": record.get_history_type_display(),
-                        "object": f"{model._meta.verbose_name} {record.instance}",
-                        "changes": changes,
-                    }
-                )
-                previous = record
+        entries.extend(_versions(records, model))
     entries.sort(key=lambda e: e["when"], reverse=True)
     return entries
+
+
+def _supplies(customer: Customer) -> tuple[list[ServiceAgreement], list[dict[str, Any]]]:
+    """The customer's agreements, each with its own change history (newest first)."""
+    agreements = customer_supplies(customer=customer)
+    records = ServiceAgreement.history.filter(id__in=[a.pk for a in agreements]).select_related("history_user")
+    history = _versions(records, ServiceAgreement, names={a.pk: str(a) for a in agreements})
+    for agreement in agreements:
+        agreement.awaits_start = agreement.status in CORRECTABLE
+        agreement.badge = STATUS_BADGES[ServiceAgreement.Status(agreement.status)]
+        agreement.change_log = sorted(
+            (e for e in history if e["id"] == agreement.pk), key=lambda e: (e["when"], e["history_id"]), reverse=True
+        )
+    return agreements, history
 
 
 @staff_required("accounts.view_customer")
@@ -90,14 +142,21 @@ def customer_detail(request: HttpRequest, customer_id: int) -> HttpResponse:
     )
     accounts = list(customer.accounts.all())
     mandates = [m for a in accounts for m in a.mandates.all()]
+    may_see_supplies = request.user.has_perm("billing.view_serviceagreement")
+    supplies, agreement_history = _supplies(customer) if may_see_supplies else ([], [])
     context = {
         "customer": customer,
         "accounts": accounts,
         "mandates": mandates,
         "outbox": outbox_for(customer)[:50],
-        "history": _history(customer, accounts, mandates),
+        "history": _history(customer, accounts, mandates, agreement_history),
+        "may_see_supplies": may_see_supplies,
+        "supplies": supplies,
         "tab": request.GET.get("tab", "overview"),
     }
+    context["may_see_reads"] = request.user.has_perm("metering.view_read")
+    if context["may_see_reads"] and context["tab"] == "reads":
+        context["reads"] = customer_reads(customer=customer, as_of=clock.now(), for_staff=True)
     return render(request, "staff/customer_detail.html", context)
 
 
@@ -111,3 +170,84 @@ class StaffOnboardingWizard(OnboardingWizard):
 
     def done_url(self, account: Account) -> str:
         return reverse("staff:customer", kwargs={"customer_id": account.customer_id}) + "?onboarded=1"
+
+
+# --- Supply set-ups ---------------------------------------------------------------
+
+
+def _agreement(agreement_id: int) -> ServiceAgreement:
+    return get_object_or_404(
+        ServiceAgreement.objects.select_related("account__customer", "supply_point__premise", "tariff"),
+        pk=agreement_id,
+    )
+
+
+@staff_required("billing.view_serviceagreement")
+def setup_queue(request: HttpRequest) -> HttpResponse:
+    """Requested set-ups to confirm (oldest first) and confirmed ones waiting for their start."""
+    context = {
+        "pending": list(pending_setups()[:QUEUE_LIMIT]),
+        "pending_count": pending_setups_count(),
+        "confirmed": list(confirmed_waiting()[:QUEUE_LIMIT]),
+        "today": clock.today(),
+        "limit": QUEUE_LIMIT,
+    }
+    return render(request, "staff/setups.html", context)
+
+
+@staff_required("billing.change_serviceagreement")
+@require_POST
+def setup_confirm(request: HttpRequest, agreement_id: int) -> HttpResponse:
+    agreement = _agreement(agreement_id)
+    try:
+        agreement_confirm(agreement=agreement)
+    except IllegalTransition as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, _("Confirmed: %(agreement)s.") % {"agreement": agreement})
+    return redirect("staff:setups")
+
+
+@staff_required("billing.change_serviceagreement")
+def setup_correct(request: HttpRequest, agreement_id: int) -> HttpResponse:
+    """Change tariff, start date, start reads or consumption, then confirm."""
+    agreement = _agreement(agreement_id)
+    if agreement.status not in CORRECTABLE:
+        messages.error(request, _("Only requested or confirmed agreements can be corrected."))
+        return redirect("staff:setups")
+    form = AgreementCorrectForm(request.POST or None, agreement=agreement, day=clock.today())
+    if request.method == "POST" and form.is_valid():
+        try:
+            with transaction.atomic():
+                agreement_correct(agreement=agreement, **form.changes())
+                agreement_confirm(agreement=agreement)
+        except SupplySetupError as error:
+            form.place_error(error)
+        except IllegalTransition as error:
+            messages.error(request, str(error))
+            return redirect("staff:setups")
+        else:
+            messages.success(request, _("Corrected and confirmed: %(agreement)s.") % {"agreement": agreement})
+            return redirect("staff:setups")
+    return render(request, "staff/setup_correct.html", {"agreement": agreement, "form": form})
+
+
+@staff_required("billing.change_serviceagreement")
+def setup_reject(request: HttpRequest, agreement_id: int) -> HttpResponse:
+    """Ask for the reason (it goes to the customer), then reject."""
+    agreement = _agreement(agreement_id)
+    form = AgreementRejectForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            agreement_reject(agreement=agreement, reason=form.cleaned_data["reason"])
+        except SupplySetupError as error:
+            form.add_error("reason", str(error))
+        except IllegalTransition as error:
+            messages.error(request, str(error))
+            return redirect("staff:setups")
+        else:
+            messages.success(
+                request, _("Rejected: %(agreement)s. The customer was told the reason.") % {"agreement": agreement}
+            )
+            return redirect("staff:setups")
+    return render(request, "staff/setup_reject.html", {"agreement": agreement, "form": form})

@@ -5,7 +5,7 @@ from django.urls import include, path
 from django.views.i18n import set_language
 
 from accounts import views as account_views
-from portal import staff, views
+from portal import staff, staff_reads, staff_review, views
 from portal.api import api
 
 # The admin signs in through allauth, so two-factor applies there too.
@@ -18,6 +18,20 @@ staff_patterns = [
     path("customers/<int:customer_id>/", staff.customer_detail, name="customer"),
     path("onboarding/", staff.StaffOnboardingWizard.as_view(), name="onboarding"),
     path("onboarding/<slug:step>/", staff.StaffOnboardingWizard.as_view(), name="onboarding_step"),
+    path("setups/", staff.setup_queue, name="setups"),
+    path("setups/<int:agreement_id>/confirm/", staff.setup_confirm, name="setup_confirm"),
+    path("setups/<int:agreement_id>/correct/", staff.setup_correct, name="setup_correct"),
+    path("setups/<int:agreement_id>/reject/", staff.setup_reject, name="setup_reject"),
+    path("reads/review/", staff_review.queue, name="read_review"),
+    path("reads/<int:read_id>/", staff_review.read_page, name="read"),
+    path("reads/<int:read_id>/accept/", staff_review.accept, name="read_accept"),
+    path("reads/<int:read_id>/reject/", staff_review.reject, name="read_reject"),
+    path("reads/<int:read_id>/correct/", staff_review.correct, name="read_correct"),
+    path("reads/<int:read_id>/photo/", staff_review.read_photo, name="read_photo"),
+    path("reads/supplies/<int:agreement_id>/", staff_review.read_history, name="read_history"),
+    path("reads/import/", staff_reads.read_import, name="read_import"),
+    path("reads/import/<int:job_id>/", staff_reads.read_import_job, name="read_import_job"),
+    path("reads/import/<int:job_id>/report/", staff_reads.read_import_report, name="read_import_report"),
 ]
 
 urlpatterns = [
@@ -28,6 +42,8 @@ urlpatterns = [
     path("onboarding/done/", account_views.onboarding_done, name="onboarding_done"),
     path("onboarding/iban-check/", account_views.iban_check, name="iban_check"),
     path("onboarding/<slug:step>/", account_views.CustomerOnboardingWizard.as_view(), name="onboarding_step"),
+    path("supply/", include("billing.urls")),
+    path("reads/", include("billing.read_urls")),
     path("staff/", include((staff_patterns, "staff"))),
     path("accounts/", include("allauth.urls")),
     path("_allauth/", include("allauth.headless.urls")),

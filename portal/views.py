@@ -6,6 +6,8 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 
 from accounts.models import Customer
+from billing.queries import supply_cards
+from portal.core import clock
 from portal.core.queries import outbox_for
 
 
@@ -26,10 +28,17 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     for account in accounts:
         account.active_mandate = next((m for m in account.mandates.all() if m.is_active), None)
     recent_messages = outbox_for(customer)[:5]
+    supplies = supply_cards(customer=customer, day=clock.today())
     return render(
         request,
         "portal/dashboard.html",
-        {"customer": customer, "accounts": accounts, "recent_messages": recent_messages},
+        {
+            "customer": customer,
+            "accounts": accounts,
+            "supplies": supplies,
+            "several_accounts": len(accounts) > 1,
+            "recent_messages": recent_messages,
+        },
     )
 
 

@@ -14,6 +14,7 @@ KNOWN_SCOPES = (
     "reads:write",
     "payments:read",
     "payments:write",
+    "supply:write",
 )
 
 

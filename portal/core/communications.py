@@ -15,6 +15,7 @@ from typing import Any, Protocol
 
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
+from django.core.files.base import ContentFile
 from django.core.mail import EmailMessage
 from django.db import models, transaction
 from django.template.loader import render_to_string
@@ -22,7 +23,7 @@ from django.utils import translation
 from django.utils.module_loading import import_string
 
 from portal.core import clock
-from portal.core.models import Channel, OutboxMessage
+from portal.core.models import Channel, OutboxAttachment, OutboxMessage
 
 logger = logging.getLogger(__name__)
 
@@ -57,6 +58,13 @@ class SupportsRecipient(Protocol):
     def as_recipient(self) -> Recipient: ...
 
 
+@dataclass(frozen=True)
+class Attachment:
+    filename: str
+    content: bytes
+    content_type: str = "application/pdf"
+
+
 @dataclass
 class RenderedMessage:
     subject: str
@@ -79,8 +87,9 @@ def message_send(
     template: str,
     context: dict[str, Any],
     channel: str = Channel.EMAIL,
+    attachments: list[Attachment] | None = None,
 ) -> OutboxMessage:
-    """Record a message in the outbox and deliver it after commit."""
+    """Record a message (and its attachments) in the outbox and deliver it after commit."""
     rendered = message_render(template=template, language=recipient.language, context=context)
     about = recipient.about
     message = OutboxMessage.objects.create(
@@ -93,6 +102,9 @@ def message_send(
         subject=rendered.subject,
         body=rendered.body,
     )
+    for attachment in attachments or []:
+        stored = OutboxAttachment(message=message, filename=attachment.filename, content_type=attachment.content_type)
+        stored.file.save(attachment.filename, ContentFile(attachment.content), save=True)
     from portal.core.tasks import deliver_message
 
     transaction.on_commit(lambda: deliver_message.delay(message.pk))
@@ -146,12 +158,16 @@ def message_deliver(*, message_id: int) -> OutboxMessage:
 
 def _send(message: OutboxMessage) -> None:
     if message.channel == Channel.EMAIL:
-        EmailMessage(
+        email = EmailMessage(
             subject=message.subject,
             body=message.body,
             from_email=settings.DEFAULT_FROM_EMAIL,
             to=[message.to_address],
             headers={"X-Portal-Message": str(message.pk)},
-        ).send()
+        )
+        for attachment in message.attachments.all():
+            with attachment.file.open("rb") as handle:
+                email.attach(attachment.filename, handle.read(), attachment.content_type)
+        email.send()
     else:
         _provider_for(message.channel).send(message)

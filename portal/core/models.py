@@ -62,6 +62,22 @@ class OutboxMessage(models.Model):
         return f"{self.get_channel_display()} → {self.to_address}: {self.subject}"
 
 
+class OutboxAttachment(models.Model):
+    """A file sent with a message (e.g. a contract summary PDF), kept as sent."""
+
+    message = models.ForeignKey(OutboxMessage, on_delete=models.CASCADE, related_name="attachments")
+    filename = models.CharField(_("file name"), max_length=200)
+    content_type = models.CharField(_("content type"), max_length=100)
+    file = models.FileField(_("file"), upload_to="outbox/%Y/%m/")
+
+    class Meta:
+        verbose_name = _("attachment")
+        verbose_name_plural = _("attachments")
+
+    def __str__(self) -> str:
+        return self.filename
+
+
 class ApiKey(models.Model):
     """A key for an integration (meter head-end, accounting …), stored hashed."""
 

@@ -8,9 +8,9 @@ import time_machine
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from accounts.management.commands.import_customers import Command
 from accounts.models import Account, Customer, CustomerType, PaymentMethod, SepaMandate
 from portal.core.models import OutboxMessage
+from portal.management.commands.import_customers import Command
 from tests.factories import CustomerFactory, SepaMandateFactory
 
 pytestmark = pytest.mark.django_db

@@ -1,6 +1,9 @@
-"""Demo data for trying the portal: three logins and a handful of customers."""
+"""Demo data for trying the portal: logins, a handful of customers, the
+tariffs on offer, gas conversion factors and an active electricity supply for
+the demo customer."""
 
 import datetime as dt
+from decimal import Decimal
 
 from allauth.account.models import EmailAddress
 from django.contrib.auth import get_user_model
@@ -10,6 +13,13 @@ from django.db import transaction
 
 from accounts.models import Customer
 from accounts.services import OnboardingData, customer_onboard
+from billing.agreements import SupplyRequest, supply_import
+from billing.models import ServiceAgreement, Tariff
+from billing.tariff_import import tariffs_import
+from metering.identifiers import market_location_check_digit
+from metering.models import GasConversionFactor, Utility
+from metering.services import PremiseData
+from portal.core import clock
 from portal.roles import ensure_roles
 
 DEMO_PASSWORD = "portal-demo"  # demo seed only
@@ -69,6 +79,74 @@ DEMO_CUSTOMERS = [
 ]
 
 
+PRICES_FROM = dt.date(2026, 1, 1)
+
+# Net prices (before VAT) in the range of German offers for 2026.
+DEMO_TARIFFS = [
+    {
+        "code": "STROM-BASIS",
+        "name": {"de": "Strom Basis", "en": "Electricity Basic"},
+        "utility": "electricity",
+        "customer_type": "household",
+        "versions": [{"valid_from": PRICES_FROM, "standing_charge_per_year": "138.00", "unit_prices": {"*": "0.2900"}}],
+    },
+    {
+        "code": "STROM-OEKO",
+        "name": {"de": "Ökostrom HT/NT", "en": "Green electricity peak/off-peak"},
+        "utility": "electricity",
+        "customer_type": "household",
+        "minimum_term_months": 24,
+        "versions": [
+            {
+                "valid_from": PRICES_FROM,
+                "standing_charge_per_year": "150.00",
+                # Single-register meters pay "*"; two-rate meters day (HT) and night (NT) prices.
+                "unit_prices": {"*": "0.3000", "1-0:1.8.1": "0.3200", "1-0:1.8.2": "0.2400"},
+            }
+        ],
+    },
+    {
+        "code": "STROM-GEWERBE",
+        "name": {"de": "Strom Gewerbe", "en": "Electricity Business"},
+        "utility": "electricity",
+        "customer_type": "business",
+        "notice_period_weeks": 12,
+        "versions": [{"valid_from": PRICES_FROM, "standing_charge_per_year": "240.00", "unit_prices": {"*": "0.2600"}}],
+    },
+    {
+        "code": "GAS-BASIS",
+        "name": {"de": "Erdgas Basis", "en": "Natural Gas Basic"},
+        "utility": "gas",
+        "customer_type": "household",
+        "versions": [{"valid_from": PRICES_FROM, "standing_charge_per_year": "156.00", "unit_prices": {"*": "0.0950"}}],
+    },
+    {
+        "code": "WASSER",
+        "name": {"de": "Trinkwasser", "en": "Drinking water"},
+        "utility": "water",
+        "customer_type": "household",
+        "versions": [{"valid_from": PRICES_FROM, "standing_charge_per_year": "96.00", "unit_prices": {"*": "2.1500"}}],
+    },
+    {
+        "code": "GLASFASER-100",
+        "name": {"de": "Glasfaser 100", "en": "Fibre 100"},
+        "utility": "internet",
+        "customer_type": "household",
+        "minimum_term_months": 24,
+        "versions": [{"valid_from": PRICES_FROM, "monthly_fee": "33.60"}],
+    },
+]
+
+# Gas network areas with their state number (Zustandszahl) and calorific value (Brennwert, kWh/m³).
+DEMO_GAS_FACTORS = [
+    ("Berlin", Decimal("0.9636"), Decimal("11.210")),
+    ("München", Decimal("0.9512"), Decimal("11.380")),
+    ("Köln", Decimal("0.9701"), Decimal("10.980")),
+]
+
+DEMO_MARKET_LOCATION = "5123456789" + str(market_location_check_digit("5123456789"))
+
+
 class Command(BaseCommand):
     help = "Create demo logins (customer, agent, admin; password portal-demo) and demo customers. Idempotent."
 
@@ -81,6 +159,15 @@ class Command(BaseCommand):
             admin = self._user("admin@example.com", staff=True, superuser=True, group="Admins")
             for row in DEMO_CUSTOMERS:
                 self._customer(row, user=customer_user if row[0] == "customer@example.com" else None)
+            tariffs_import(entries=DEMO_TARIFFS, as_of=clock.today())
+            for area, state_number, calorific_value in DEMO_GAS_FACTORS:
+                GasConversionFactor.objects.get_or_create(
+                    supply_point=None,
+                    network_area=area,
+                    valid_from=PRICES_FROM,
+                    defaults={"state_number": state_number, "calorific_value": calorific_value},
+                )
+            self._electricity_supply(Customer.objects.get(email="customer@example.com"))
         self.stdout.write(self.style.SUCCESS("Demo data ready. Logins (password: portal-demo):"))
         for user, role in ((customer_user, "customer"), (agent, "agent"), (supervisor, "supervisor"), (admin, "admin")):
             self.stdout.write(f"  {role:<11} {user.email}")
@@ -98,6 +185,29 @@ class Command(BaseCommand):
         if group:
             user.groups.add(Group.objects.get(name=group))
         return user
+
+    def _electricity_supply(self, customer: Customer) -> None:
+        """The demo customer's home gets electricity under STROM-BASIS, active since the demo prices start."""
+        if ServiceAgreement.objects.filter(supply_point__identifier=DEMO_MARKET_LOCATION).exists():
+            return
+        account = customer.accounts.order_by("id").first()
+        supply_import(
+            account=account,
+            premise=PremiseData(
+                street=account.street, house_number=account.house_number, postcode=account.postcode, city=account.city
+            ),
+            request=SupplyRequest(
+                utility=Utility.ELECTRICITY,
+                supply_point_id=DEMO_MARKET_LOCATION,
+                tariff=Tariff.objects.get(code="STROM-BASIS"),
+                start_date=PRICES_FROM,
+                start_reason=ServiceAgreement.StartReason.SUPPLIER_SWITCH,
+                meter_serial="1EMH0012345678",
+                start_reads={"1-0:1.8.0": Decimal("14823.0")},
+                expected_annual_consumption=Decimal("2500"),
+            ),
+            as_of=clock.today(),
+        )
 
     def _customer(self, row: tuple, *, user) -> None:
         email, first, last, street, number, postcode, city, iban, language, company = row

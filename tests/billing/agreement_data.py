@@ -1,0 +1,126 @@
+"""Tariffs and service agreements for tests, built through the real services
+where a service exists (supply set-up, confirmation)."""
+
+import datetime as dt
+import io
+from decimal import Decimal
+
+from pypdf import PdfReader
+
+from accounts.models import Account
+from billing.agreements import SupplyRequest, agreement_confirm, supply_setup_submit
+from billing.models import ServiceAgreement, Tariff, TariffPrice, TariffVersion
+from metering.identifiers import market_location_check_digit
+from metering.models import Utility
+from metering.services import PremiseData
+from tests.factories import AccountFactory
+
+PREMISE = PremiseData(street="Lindenstraße", house_number="12", postcode="10969", city="Berlin")
+
+
+def market_location_id(n: int) -> str:
+    """A valid market location id (11 digits, BDEW check digit) for any n."""
+    first_ten = f"5{n:09d}"
+    return f"{first_ten}{market_location_check_digit(first_ten)}"
+
+
+def tariff_make(
+    *,
+    code: str = "STROM-BASIS",
+    utility: str = Utility.ELECTRICITY,
+    customer_type: str = "HOUSEHOLD",
+    name_de: str = "Strom Basis",
+    name_en: str = "Electricity Basic",
+    valid_from: dt.date = dt.date(2026, 1, 1),
+    standing_charge_per_year: str | None = "120.00",
+    monthly_fee: str | None = None,
+    unit_prices: dict[str, str] | None = None,
+    minimum_term_months: int = 12,
+    notice_period_weeks: int = 4,
+    is_offered: bool = True,
+) -> Tariff:
+    tariff = Tariff.objects.create(
+        code=code,
+        name_de=name_de,
+        name_en=name_en,
+        utility=utility,
+        customer_type=customer_type,
+        minimum_term_months=minimum_term_months,
+        notice_period_weeks=notice_period_weeks,
+        is_offered=is_offered,
+    )
+    version_add(
+        tariff=tariff,
+        valid_from=valid_from,
+        standing_charge_per_year=standing_charge_per_year,
+        monthly_fee=monthly_fee,
+        unit_prices={"*": "0.300000"} if unit_prices is None and utility != Utility.INTERNET else unit_prices or {},
+    )
+    return tariff
+
+
+def version_add(
+    *,
+    tariff: Tariff,
+    valid_from: dt.date,
+    standing_charge_per_year: str | None = "120.00",
+    monthly_fee: str | None = None,
+    unit_prices: dict[str, str],
+) -> TariffVersion:
+    version = TariffVersion.objects.create(
+        tariff=tariff,
+        valid_from=valid_from,
+        standing_charge_per_year=Decimal(standing_charge_per_year) if standing_charge_per_year else None,
+        monthly_fee=Decimal(monthly_fee) if monthly_fee else None,
+    )
+    for obis, price in unit_prices.items():
+        TariffPrice.objects.create(version=version, obis=obis, unit_price=Decimal(price))
+    return version
+
+
+def request_for(
+    tariff: Tariff,
+    *,
+    n: int = 1,
+    start_date: dt.date = dt.date(2026, 12, 1),
+    meter_serial: str | None = None,
+    start_reads: dict[str, Decimal] | None = None,
+    expected_annual_consumption: Decimal | None = Decimal("2500"),
+) -> SupplyRequest:
+    metered = tariff.utility != Utility.INTERNET
+    identifier = market_location_id(n) if tariff.utility in (Utility.ELECTRICITY, Utility.GAS) else f"LINE-{n}"
+    return SupplyRequest(
+        utility=tariff.utility,
+        supply_point_id=identifier,
+        tariff=tariff,
+        start_date=start_date,
+        start_reason="MOVE_IN",
+        meter_serial=(meter_serial or f"1ESY{n:08d}") if metered else "",
+        start_reads=start_reads if start_reads is not None else ({"1-0:1.8.0": Decimal("1234.5")} if metered else {}),
+        expected_annual_consumption=expected_annual_consumption if metered else None,
+    )
+
+
+def agreement_requested(
+    *,
+    account: Account | None = None,
+    tariff: Tariff | None = None,
+    as_of: dt.date = dt.date(2026, 11, 27),
+    **request_options,
+) -> ServiceAgreement:
+    account = account or AccountFactory()
+    tariff = tariff or Tariff.objects.filter(code="STROM-BASIS").first() or tariff_make()
+    (agreement,) = supply_setup_submit(
+        account=account, premise=PREMISE, requests=[request_for(tariff, **request_options)], as_of=as_of
+    )
+    return agreement
+
+
+def agreement_confirmed(**options) -> ServiceAgreement:
+    return agreement_confirm(agreement=agreement_requested(**options))
+
+
+def pdf_text(content: bytes) -> str:
+    """The text of every page of a PDF, whitespace collapsed."""
+    reader = PdfReader(io.BytesIO(content))
+    return " ".join(" ".join((page.extract_text() or "").split()) for page in reader.pages)

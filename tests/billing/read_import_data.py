@@ -1,0 +1,58 @@
+"""Supplies and CSV files for the bulk read import's tests."""
+
+import csv
+import datetime as dt
+from decimal import Decimal
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from billing.agreements import supply_import
+from billing.models import ServiceAgreement, Tariff
+from metering.profiles import profile_use_between
+from tests.billing.agreement_data import PREMISE, request_for, tariff_make
+from tests.factories import AccountFactory
+
+BERLIN = ZoneInfo("Europe/Berlin")
+NOW = dt.datetime(2026, 6, 30, 12, tzinfo=BERLIN)
+START = dt.date(2026, 1, 1)
+START_READ = Decimal("1000")
+ANNUAL = Decimal("3650")
+OBIS = "1-0:1.8.0"
+HEADER = ["meter_serial", "obis", "read_at", "value", "source"]
+
+
+def at(year: int, month: int, day: int, hour: int = 0) -> dt.datetime:
+    return dt.datetime(year, month, day, hour, tzinfo=BERLIN)
+
+
+def serial(n: int) -> str:
+    """The meter number request_for gives supply `n`."""
+    return f"1ESY{n:08d}"
+
+
+def supplied(n: int = 1, *, start_date: dt.date = START, as_of: dt.date = START) -> ServiceAgreement:
+    """An ACTIVE electricity supply from 1 January 2026 with its start read of 1000 kWh."""
+    tariff = Tariff.objects.filter(code="STROM-BASIS").first() or tariff_make()
+    request = request_for(
+        tariff, n=n, start_date=start_date, start_reads={OBIS: START_READ}, expected_annual_consumption=ANNUAL
+    )
+    return supply_import(account=AccountFactory(), premise=PREMISE, request=request, as_of=as_of)
+
+
+def plausible(moment: dt.datetime) -> Decimal:
+    """The value the standard load profile expects at `moment` after the start read."""
+    use = profile_use_between(annual=ANNUAL, start_at=dt.datetime.combine(START, dt.time.min, BERLIN), end_at=moment)
+    return (START_READ + use).quantize(Decimal("0.001"))
+
+
+def csv_write(path: Path, rows: list[list[str]], *, header=HEADER, delimiter: str = ",", bom: bool = False) -> Path:
+    with path.open("w", encoding="utf-8-sig" if bom else "utf-8", newline="") as stream:
+        writer = csv.writer(stream, delimiter=delimiter)
+        writer.writerow(header)
+        writer.writerows(rows)
+    return path
+
+
+def report_rows(path: Path) -> list[dict[str, str]]:
+    with path.open(encoding="utf-8", newline="") as stream:
+        return list(csv.DictReader(stream))

@@ -1,0 +1,72 @@
+"""`manage.py seed_demo`: demo tariffs, gas factors and the demo customer's supply; twice = once."""
+
+import datetime as dt
+import io
+
+import pytest
+from django.core.management import call_command
+
+from billing.models import ServiceAgreement, Tariff, TariffPrice, TariffVersion
+from billing.tariffs import tariffs_offered, yearly_estimate
+from metering.identifiers import is_market_location_id
+from metering.models import GasConversionFactor, Meter, Read, SupplyPoint, Utility
+from portal.core.models import OutboxMessage
+
+pytestmark = pytest.mark.django_db
+
+
+def seed() -> None:
+    call_command("seed_demo", stdout=io.StringIO())
+
+
+def counts() -> dict:
+    models = (Tariff, TariffVersion, TariffPrice, GasConversionFactor, SupplyPoint, Meter, Read, ServiceAgreement)
+    return {model.__name__: model.objects.count() for model in models} | {"messages": OutboxMessage.objects.count()}
+
+
+def test_seeding_twice_creates_nothing_new():
+    seed()
+    first = counts()
+
+    seed()
+
+    assert counts() == first
+    assert first["Tariff"] == 6
+
+
+def test_the_demo_customer_has_an_active_electricity_supply():
+    seed()
+
+    (agreement,) = ServiceAgreement.objects.filter(account__customer__email="customer@example.com")
+    assert agreement.status == ServiceAgreement.Status.ACTIVE
+    assert agreement.supply_point.utility == Utility.ELECTRICITY
+    assert is_market_location_id(agreement.supply_point.identifier)
+    assert agreement.tariff.code == "STROM-BASIS"
+    assert Read.objects.filter(register__meter__supply_point=agreement.supply_point).count() == 1
+
+
+@pytest.mark.parametrize(
+    ("utility", "customer_type", "codes"),
+    [
+        (Utility.ELECTRICITY, "HOUSEHOLD", ["STROM-BASIS", "STROM-OEKO"]),
+        (Utility.ELECTRICITY, "BUSINESS", ["STROM-GEWERBE"]),
+        (Utility.GAS, "HOUSEHOLD", ["GAS-BASIS"]),
+        (Utility.WATER, "HOUSEHOLD", ["WASSER"]),
+        (Utility.INTERNET, "HOUSEHOLD", ["GLASFASER-100"]),
+    ],
+)
+def test_demo_tariffs_are_offered_with_prices(utility, customer_type, codes):
+    seed()
+    day = dt.date(2026, 6, 1)
+
+    offered = tariffs_offered(utility=utility, customer_type=customer_type, day=day)
+
+    assert [tariff.code for tariff in offered] == codes
+    for tariff in offered:
+        assert yearly_estimate(tariff=tariff, consumption=None, day=day).gross > 0
+
+
+def test_gas_network_areas_have_conversion_factors():
+    seed()
+
+    assert set(GasConversionFactor.objects.values_list("network_area", flat=True)) == {"Berlin", "München", "Köln"}
