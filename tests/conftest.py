@@ -23,3 +23,14 @@ def fresh_cache():
     cache.clear()
     yield
     cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def english_outside_requests():
+    """Code that runs outside a request (services, forms in unit tests) speaks
+    English in tests unless a test chooses otherwise; requests still get the
+    portal's language choice (German by default) from the middleware."""
+    from django.utils import translation
+
+    with translation.override("en"):
+        yield

@@ -24,11 +24,10 @@ class LanguageMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         language = self._choose(request)
-        translation.activate(language)
         request.LANGUAGE_CODE = language
-        response = self.get_response(request)
+        with translation.override(language):
+            response = self.get_response(request)
         response.headers.setdefault("Content-Language", language)
-        translation.deactivate()
         return response
 
     def _choose(self, request: HttpRequest) -> str:

@@ -3,6 +3,7 @@ where a service exists (supply set-up, confirmation)."""
 
 import datetime as dt
 import io
+import re
 from decimal import Decimal
 
 from pypdf import PdfReader
@@ -121,6 +122,8 @@ def agreement_confirmed(**options) -> ServiceAgreement:
 
 
 def pdf_text(content: bytes) -> str:
-    """The text of every page of a PDF, whitespace collapsed."""
+    """The text of every page of a PDF, whitespace collapsed; a word broken
+    after its hyphen at a line end (e.g. a web address) is joined again."""
     reader = PdfReader(io.BytesIO(content))
-    return " ".join(" ".join((page.extract_text() or "").split()) for page in reader.pages)
+    text = " ".join(" ".join((page.extract_text() or "").split()) for page in reader.pages)
+    return re.sub(r"(?<=\w)- (?=[a-z])", "-", text)

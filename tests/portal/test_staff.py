@@ -134,7 +134,7 @@ def test_the_history_shows_who_changed_what_from_old_to_new(agent_client):
 
     entry = next(e for e in response.context["history"] if e["changes"])
     assert entry["who"] == supervisor
-    assert {"field": "E-Mail", "old": "old@example.com", "new": "new@example.com"} in [
+    assert {"field": "e-mail", "old": "old@example.com", "new": "new@example.com"} in [
         {**c, "field": str(c["field"])} for c in entry["changes"]
     ]
 
