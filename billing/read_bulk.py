@@ -31,15 +31,17 @@ The work, the same on PostgreSQL and SQLite:
 1. reading: rows are parsed in batches; one query a batch finds the registers
    of its meter numbers; good rows go to a temporary table (COPY on
    PostgreSQL);
-2. checking: consecutive chains of about BATCH_ROWS rows are loaded with four
-   set-based queries (registers with the last read before the chain's first
-   row and their history, stored reads from that row on, agreements, the rows
-   in time order) and checked in Python; the rows to store are spooled to a
-   temporary file (PostgreSQL) or table (SQLite);
-3. saving, in one transaction: on PostgreSQL one COPY into the reads table;
-   when another writer stored one of the rows in the meantime (a unique
-   violation), and on SQLite, one INSERT ... SELECT ... ON CONFLICT DO NOTHING,
-   and the rows it skipped count as duplicates.
+2. checking: consecutive chains of about CHUNK_ROWS rows are loaded with four
+   set-based queries (the registers with the last read before the chain's
+   first row and their history, the agreements, the stored reads from that
+   row on, the rows in time order) and checked in Python;
+3. saving, in one transaction: on PostgreSQL the rows to keep are spooled to
+   a temporary file and COPYed into the reads table at the end or, for a
+   large delivery, over a second connection while the next chunks are
+   checked. A COPY fails as a whole when another writer stored one of the
+   rows in the meantime (a unique violation); then, and on SQLite, one
+   INSERT ... SELECT ... ON CONFLICT DO NOTHING stores them, and the rows it
+   skips count as duplicates.
 Nothing is stored before step 3, so a delivery that turns out to be broken
 stores nothing.
 """
@@ -94,6 +96,8 @@ CHUNK_ROWS = 100_000
 # Rows to store are handed on in pieces of this size, so the database stores
 # them while the next ones are checked.
 KEEP_ROWS = 10_000
+# From this many rows on, a second connection stores them while they are checked (PostgreSQL).
+STREAM_FROM_ROWS = 50_000
 ONE_MICROSECOND = dt.timedelta(microseconds=1)
 NUMBER = re.compile(r"-?\d+(?:[.,]\d+)?")
 REASON_LENGTH = Read._meta.get_field("reason").max_length
@@ -308,12 +312,12 @@ class _BulkReads:
         """Check every chunk and store the rows to keep; return (number,
         quality) of those another writer stored since they were checked.
 
-        On PostgreSQL, outside a transaction of the caller's, a second
-        connection stores the rows while the next chunks are checked, so
-        that the database writes while Python checks; its COPY fails as a
-        whole when another writer stored one of the rows meanwhile, and then
-        the rows are inserted again, skipping those."""
-        if not (self.postgres and self.own_transaction):
+        Large deliveries on PostgreSQL, outside a transaction of the
+        caller's, are stored over a second connection while the next chunks
+        are checked, so that the database writes while Python checks. A COPY
+        fails as a whole when another writer stored one of the rows
+        meanwhile; then the rows are inserted again, skipping those."""
+        if not (self.postgres and self.own_transaction and sum(self.chain_rows) >= STREAM_FROM_ROWS):
             self._check_all()
             if self.postgres:
                 return self._save_postgresql()
@@ -499,8 +503,10 @@ class _BulkReads:
         moment = None
         at_moment: dict[tuple[int, str], Decimal] = {}
         pending: list[tuple[_Register, dt.datetime, Decimal]] = []
+        moments = self.stored_moments
+        judge = self._judge
         for line, chain_id, register_id, moment_text, value_text, source in self._rows_read(first, last):
-            taken_at = self._moment_in(moment_text)
+            taken_at = moments.get(moment_text) or self._moment_in(moment_text)
             value = Decimal(value_text)
             if chain_id != current:
                 current, chain, moment = chain_id, chains[chain_id], None
@@ -530,13 +536,7 @@ class _BulkReads:
                     register.remember(pending_at, pending_value)
                 pending.clear()
             register = chain.registers[register_id]
-            status, reason, rollover = self._judge(
-                chain=chain,
-                register=register,
-                taken_at=taken_at,
-                value=value,
-                existing=at_moment.get((register_id, source)),
-            )
+            status, reason, rollover = judge(chain, register, taken_at, value, at_moment.get((register_id, source)))
             self.checked += 1
             if status == DUPLICATE:
                 self.counts.duplicate += 1
@@ -576,7 +576,7 @@ class _BulkReads:
             self._keep(keep)
 
     def _judge(
-        self, *, chain: _Chain, register: _Register, taken_at: dt.datetime, value: Decimal, existing: Decimal | None
+        self, chain: _Chain, register: _Register, taken_at: dt.datetime, value: Decimal, existing: Decimal | None
     ) -> tuple[str, str, bool]:
         """(status, reason, rollover) of a row, as billing.read_intake.read_submit judges it."""
         if existing is not None:
@@ -640,11 +640,12 @@ class _BulkReads:
     # -- saving --
 
     def _keep(self, keep: list[tuple[int, int, str, str, str, str, str, bool]]) -> None:
-        """Hold the rows to store until the end: in the spool (PostgreSQL) or a table (SQLite)."""
+        """Hold the rows to store until the end, in the spool (PostgreSQL) or a
+        table (SQLite); when streaming, hand them to the second connection too."""
         if self.postgres:
             self.spooled.extend(row[0] for row in keep)
             data = "".join(
-                f"{register}\t{moment}\t{value}\t{source}\t{quality}\t{_copy_text(reason)}\t"
+                f"{register}\t{moment}\t{value}\t{source}\t{quality}\t{_copy_text(reason) if reason else ''}\t"
                 f"{'t' if rollover else 'f'}\n"
                 for _line, register, moment, value, source, quality, reason, rollover in keep
             )
@@ -680,7 +681,10 @@ class _BulkReads:
 
     def _copy_into_reads(self) -> None:
         self.spool.seek(0)
-        with self.cursor.cursor.copy(f"COPY {Read._meta.db_table} ({self.copy_columns}) FROM STDIN") as copy:
+        with (
+            connection.wrap_database_errors,
+            self.cursor.cursor.copy(f"COPY {Read._meta.db_table} ({self.copy_columns}) FROM STDIN") as copy,
+        ):
             while data := self.spool.read(1 << 20):
                 copy.write(data.replace("\n", self.line_end))
 
@@ -699,7 +703,10 @@ class _BulkReads:
         if self.postgres:
             with transaction.atomic():
                 self.spool.seek(0)
-                with self.cursor.cursor.copy(f"COPY {NEW_TABLE} ({', '.join(OWN_COLUMNS)}) FROM STDIN") as copy:
+                with (
+                    connection.wrap_database_errors,
+                    self.cursor.cursor.copy(f"COPY {NEW_TABLE} ({', '.join(OWN_COLUMNS)}) FROM STDIN") as copy,
+                ):
                     while data := self.spool.read(1 << 20):
                         copy.write(data)
                 self.cursor.execute(
@@ -772,9 +779,12 @@ class _BulkReads:
     def _rows_write(self, staged: list[tuple[int, int, int, str, str, str]]) -> None:
         if self.postgres:
             data = "".join(f"{a}\t{b}\t{c}\t{d}\t{e}\t{f}\n" for a, b, c, d, e, f in staged)
-            with self.cursor.cursor.copy(
-                f"COPY {ROWS_TABLE} (line, chain, register_id, taken_at, value, source) FROM STDIN"
-            ) as copy:
+            with (
+                connection.wrap_database_errors,
+                self.cursor.cursor.copy(
+                    f"COPY {ROWS_TABLE} (line, chain, register_id, taken_at, value, source) FROM STDIN"
+                ) as copy,
+            ):
                 copy.write(data)
         else:
             self.cursor.executemany(
@@ -790,9 +800,12 @@ class _BulkReads:
             window_from = first.astimezone(self.zone) - dt.timedelta(days=HISTORY_DAYS)
             rows.append((chain, supply_point_id, obis, self._moment_out(first), self._moment_out(window_from)))
         if self.postgres and rows:
-            with self.cursor.cursor.copy(
-                f"COPY {CHAINS_TABLE} (chain, supply_point_id, obis, from_at, window_from) FROM STDIN"
-            ) as copy:
+            with (
+                connection.wrap_database_errors,
+                self.cursor.cursor.copy(
+                    f"COPY {CHAINS_TABLE} (chain, supply_point_id, obis, from_at, window_from) FROM STDIN"
+                ) as copy,
+            ):
                 for row in rows:
                     copy.write_row(row)
         elif rows:

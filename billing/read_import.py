@@ -108,7 +108,8 @@ def _csv_open(*, stream: IO[bytes], name: str, encoding: str | None) -> tuple[io
 def _csv_data_rows(*, text: IO[str], name: str, encoding: str, delimiter: str, header: list[str]) -> Iterator[ReadRow]:
     columns = itemgetter(*(header.index(column) for column in COLUMNS))
     width = len(header)
-    reader = csv.reader(text, delimiter=delimiter)
+    # Strict: a quote left open or stray text after a quoted cell make the file invalid, not a row.
+    reader = csv.reader(text, delimiter=delimiter, strict=True)
     last_line = 1
     try:
         for cells in reader:
@@ -123,7 +124,7 @@ def _csv_data_rows(*, text: IO[str], name: str, encoding: str, delimiter: str, h
                     % {"found": len(cells), "expected": width},
                 )
     except UnicodeDecodeError as error:
-        raise _not_text(name, encoding, line=last_line + 1) from error
+        raise _not_text(name, encoding) from error
     except csv.Error as error:
         raise ReadFileError(
             _("%(name)s is not valid CSV near line %(line)d: %(error)s")
@@ -139,10 +140,11 @@ def _header(line: str, delimiter: str) -> list[str]:
     return [cell.strip().lower() for cell in cells]
 
 
-def _not_text(name: str, encoding: str, line: int = 1) -> ReadFileError:
+def _not_text(name: str, encoding: str) -> ReadFileError:
+    shown = "UTF-8" if encoding == "utf-8-sig" else encoding
     return ReadFileError(
-        _("%(name)s is not %(encoding)s text (near line %(line)d). Save it as “CSV UTF-8” or name its encoding.")
-        % {"name": name, "encoding": encoding, "line": line}
+        _("%(name)s is not %(encoding)s text. Save it as “CSV UTF-8” or name its encoding.")
+        % {"name": name, "encoding": shown}
     )
 
 
@@ -179,8 +181,8 @@ def reads_import_csv(
 def reads_import_items(*, items: list[dict[str, Any]], now: dt.datetime) -> list[dict[str, Any]]:
     """The API's use case: every item's {"index", "status", "reason"}."""
     rows = [ReadRow(index, *(_text(item.get(column)) for column in COLUMNS)) for index, item in enumerate(items)]
-    items = reads_check_and_store(rows=rows, now=now, keep_items=True).items or {}
-    return [{"index": index, "status": items[index][0], "reason": items[index][1]} for index in range(len(rows))]
+    results = reads_check_and_store(rows=rows, now=now, keep_items=True).items or {}
+    return [{"index": index, "status": results[index][0], "reason": results[index][1]} for index in range(len(rows))]
 
 
 def _text(value: Any) -> str:

@@ -50,9 +50,6 @@ class VerdictView:
     kind: str  # accepted | rollover | saved_suspect | suspect | rejected | refused
     message: str
     reason: str = ""
-    # Suspect: whether the reading lies above (True) or below the range.
-    higher: bool | None = None
-    expected: tuple[Decimal, Decimal] | None = None
 
     @property
     def css(self) -> str:
@@ -75,7 +72,7 @@ def _number(value: Decimal) -> str:
 def _higher(result: IntakeResult, *, value: Decimal, digits: int) -> bool | None:
     """Whether a suspect reading's consumption lies above the expected band (else below)."""
     check = result.check
-    if check is None or check.consumption is None or check.expected_high is None:
+    if check is None or check.consumption is None or check.expected_low is None or check.expected_high is None:
         return None
     register_range = Decimal(10) ** digits
     highest_consumption = (check.expected_high - value + check.consumption) % register_range
@@ -108,15 +105,15 @@ def verdict_of(result: IntakeResult, *, register: Register, value: Decimal) -> V
             _("Thank you, your reading is saved. Our staff will check it and contact you if anything is unclear."),
         )
     if result.verdict == Verdict.SUSPECT:
-        expected = (check.expected_low, check.expected_high) if check and check.expected_low is not None else None
         higher = _higher(result, value=value, digits=register.digits)
         if higher is None:
-            message = _("This reading is not what we expected.")
-        elif higher:
-            message = _("This reading is much higher than expected.")
+            return VerdictView("suspect", _("This reading is not what we expected."), reason=result.reason)
+        expected = {"low": _number(check.expected_low), "high": _number(check.expected_high), "unit": unit}
+        if higher:
+            message = _("This reading is much higher than expected (range %(low)s – %(high)s %(unit)s).") % expected
         else:
-            message = _("This reading is much lower than expected.")
-        return VerdictView("suspect", message, reason=result.reason, higher=higher, expected=expected)
+            message = _("This reading is much lower than expected (range %(low)s – %(high)s %(unit)s).") % expected
+        return VerdictView("suspect", message, reason=result.reason)
     return VerdictView("rejected", _("We cannot take this reading."), reason=result.reason)
 
 

@@ -20,7 +20,6 @@ from decimal import Decimal
 from typing import Any, Literal
 
 from allauth.headless.contrib.ninja.security import XSessionTokenAuth
-from csp.decorators import csp_exempt
 from django import forms
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError as ModelValidationError
@@ -28,7 +27,7 @@ from django.db.models import Prefetch, QuerySet, prefetch_related_objects
 from django.http import HttpRequest, HttpResponse
 from django.utils.datastructures import MultiValueDict
 from django.utils.translation import gettext as _
-from ninja import NinjaAPI, Query, Schema, Status, Swagger
+from ninja import NinjaAPI, Query, Schema, Status
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.parser import Parser
 from ninja.security.base import AuthBase
@@ -51,15 +50,6 @@ from portal.core.money import CENT, round_money
 # --- Plumbing ----------------------------------------------------------------
 
 
-class SwaggerOutsideCsp(Swagger):
-    """ninja's Swagger UI loads its script from a CDN and starts it with an
-    inline script; the site's Content-Security-Policy allows neither, so this
-    one page, and no other, is exempt from it."""
-
-    def render_page(self, request: HttpRequest, api: NinjaAPI, **kwargs: Any) -> HttpResponse:
-        return csp_exempt()(super().render_page)(request, api, **kwargs)
-
-
 class BodyParser(Parser):
     """A body that is not JSON at all is passed on as text, so it fails
     validation like any other body that is not a JSON object: 422 in the
@@ -76,7 +66,6 @@ api = NinjaAPI(
     title="Utility portal API",
     version="1",
     urls_namespace="api",
-    docs=SwaggerOutsideCsp(),
     docs_url="/docs",
     parser=BodyParser(),
 )

@@ -39,6 +39,7 @@ INSTALLED_APPS = [
     "allauth.account",
     "allauth.mfa",
     "allauth.headless",
+    "ninja",  # serves Swagger UI from local static files (no CDN)
     "django_htmx",
     "template_partials",
     "djmoney",

@@ -47,8 +47,8 @@ class ReadUploadForm(forms.Form):
 @staff_required(PERMISSION)
 def read_import(request: HttpRequest) -> HttpResponse:
     """The upload form and the latest imports."""
-    form = ReadUploadForm(request.POST or None, request.FILES or None)
-    if request.method == "POST" and form.is_valid():
+    form = ReadUploadForm(request.POST, request.FILES) if request.method == "POST" else ReadUploadForm()
+    if form.is_bound and form.is_valid():
         job = read_import_job_create(upload=form.cleaned_data["file"], created_by=request.user)
         return redirect("staff:read_import_job", job_id=job.pk)
     jobs = ReadImportJob.objects.select_related("created_by").order_by("-created_at", "-id")[:RECENT_JOBS]

@@ -18,11 +18,9 @@ from django.views.decorators.http import require_GET, require_POST
 
 from billing.read_forms import ReviewCorrectForm, ReviewRejectForm
 from billing.read_intake import ReviewRefused, review_accept, review_correct, review_reject
-from billing.read_queries import (
-    HISTORY_PAGE_SIZE,
+from billing.read_queries import HISTORY_PAGE_SIZE, history_queryset, history_rows
+from billing.read_review_queries import (
     REVIEW_QUEUE_LIMIT,
-    history_queryset,
-    history_rows,
     read_detail,
     review_queue,
     staff_agreement,

@@ -10,8 +10,8 @@ from typing import Any
 from django import template
 from django.utils import formats
 
-from billing.read_queries import ConsumptionChart
-from billing.read_queries import suspect_reads_count as _suspect_reads_count
+from billing.read_charts import ConsumptionChart
+from billing.read_review_queries import suspect_reads_count as _suspect_reads_count
 
 register = template.Library()
 

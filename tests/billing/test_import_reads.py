@@ -3,7 +3,8 @@ import random
 from decimal import Decimal
 
 import pytest
-from django.core.management import call_command
+from django.core.files import File
+from django.core.management import ManagementUtility, call_command
 from django.core.management.base import CommandError
 from django.db import connection
 from django.utils import translation
@@ -31,6 +32,7 @@ from tests.billing.read_import_data import (
 pytestmark = pytest.mark.django_db
 
 FEB, MAR, APR = at(2026, 2, 1), at(2026, 3, 1), at(2026, 4, 1)
+HEADER_WITHOUT_SOURCE = ["meter_serial", "obis", "read_at", "value"]
 
 
 def row(n: int, moment: dt.datetime | str, value, source: str = "smart", obis: str = OBIS) -> list[str]:
@@ -51,7 +53,7 @@ def counts(result) -> tuple[int, int, int, int]:
 
 def reads_from_file() -> list[tuple]:
     return list(
-        Read.objects.exclude(reason="start reading")
+        Read.objects.exclude(taken_at=at(2026, 1, 1), source=Read.Source.OPERATOR)  # the start read
         .order_by("register__meter__serial", "taken_at", "source")
         .values_list("register__meter__serial", "taken_at", "value", "source", "quality")
     )
@@ -79,18 +81,14 @@ def test_good_rows_are_stored_with_their_moment_source_and_quality(tmp_path, sup
     ("read_at", "moment"),
     [
         ("2026-02-01", at(2026, 2, 1)),
-        ("2026-07-01T00:00:00", at(2026, 7, 1) - dt.timedelta(days=150) + dt.timedelta(days=150)),
-        ("2026-02-01T06:30:00", at(2026, 2, 1, 6) + dt.timedelta(minutes=30)),
+        ("2026-06-01", at(2026, 6, 1)),
+        ("2026-06-01T06:30:00", at(2026, 6, 1, 6) + dt.timedelta(minutes=30)),
         ("2026-02-01T06:30:00+00:00", dt.datetime(2026, 2, 1, 6, 30, tzinfo=dt.UTC)),
         ("2026-02-01 06:30:00Z", dt.datetime(2026, 2, 1, 6, 30, tzinfo=dt.UTC)),
     ],
-    ids=["date", "summer-date-time", "winter-date-time", "offset", "zulu"],
+    ids=["winter-date", "summer-date", "summer-date-time", "offset", "zulu"],
 )
 def test_a_date_is_midnight_in_berlin_and_a_date_time_without_offset_berlin_time(tmp_path, supply, read_at, moment):
-    if moment > NOW:
-        moment = at(2026, 6, 1)
-        read_at = "2026-06-01T00:00:00"
-
     result, _report = imported(tmp_path, [row(1, read_at, plausible(moment))])
 
     assert counts(result) == (1, 0, 0, 0)
@@ -133,8 +131,10 @@ def test_a_suspect_row_is_stored_as_suspect_for_the_review_queue(tmp_path, suppl
 def test_a_rollover_is_accepted_and_kept_as_such(tmp_path, supply):
     Register.objects.update(digits=5)
     Read.objects.update(value=Decimal("99990"))
+    # The day's plausible use, counted on past 99999.
+    value = Decimal("99990") + (plausible(at(2026, 1, 2)) - 1000) - 100_000
 
-    result, _report = imported(tmp_path, [row(1, at(2026, 1, 2), "12")])
+    result, _report = imported(tmp_path, [row(1, at(2026, 1, 2), value)])
 
     assert counts(result) == (1, 0, 0, 0)
     assert Read.objects.get(source=Read.Source.SMART).rollover is True
@@ -195,25 +195,25 @@ def test_after_a_meter_exchange_the_new_meter_is_not_compared_with_the_old_one(t
 @pytest.mark.parametrize(
     ("cells", "reason"),
     [
-        (["9NOPE", OBIS, "2026-02-01", "1300", "smart"], "meter_serial: There is no meter with the number “9NOPE”."),
-        (["", OBIS, "2026-02-01", "1300", "smart"], "meter_serial: The meter number is missing."),
+        (["9NOPE", OBIS, "2026-02-01", "1300", "operator"], "meter_serial: There is no meter with the number “9NOPE”."),
+        (["", OBIS, "2026-02-01", "1300", "operator"], "meter_serial: The meter number is missing."),
         (
-            [serial(1), "1-0:2.8.0", "2026-02-01", "1300", "smart"],
+            [serial(1), "1-0:2.8.0", "2026-02-01", "1300", "operator"],
             "obis: Meter 1ESY00000001 has no register “1-0:2.8.0” (it has 1-0:1.8.0).",
         ),
-        ([serial(1), OBIS, "01.02.2026", "1300", "smart"], "read_at: “01.02.2026” is not an ISO 8601 date"),
-        ([serial(1), OBIS, "2026-02-30", "1300", "smart"], "read_at: “2026-02-30” is not an ISO 8601 date"),
-        ([serial(1), OBIS, "", "1300", "smart"], "read_at: The date of the reading is missing."),
-        ([serial(1), OBIS, "2026-02-01", "13OO", "smart"], "value: “13OO” is not a number."),
-        ([serial(1), OBIS, "2026-02-01", "1e3", "smart"], "value: “1e3” is not a number."),
-        ([serial(1), OBIS, "2026-02-01", "", "smart"], "value: The reading is missing."),
+        ([serial(1), OBIS, "01.02.2026", "1300", "operator"], "read_at: “01.02.2026” is not an ISO 8601 date"),
+        ([serial(1), OBIS, "2026-02-30", "1300", "operator"], "read_at: “2026-02-30” is not an ISO 8601 date"),
+        ([serial(1), OBIS, "", "1300", "operator"], "read_at: The date of the reading is missing."),
+        ([serial(1), OBIS, "2026-02-01", "13OO", "operator"], "value: “13OO” is not a number."),
+        ([serial(1), OBIS, "2026-02-01", "1e3", "operator"], "value: “1e3” is not a number."),
+        ([serial(1), OBIS, "2026-02-01", "", "operator"], "value: The reading is missing."),
         ([serial(1), OBIS, "2026-02-01", "1300", "estimated"], "source: “estimated” is not one of smart, operator"),
-        ([serial(1), OBIS, "2026-02-01", "-5", "smart"], "A meter reading cannot be negative."),
-        ([serial(1), OBIS, "2026-02-01", "1300.0001", "smart"], "A meter reading has at most 3 decimal places."),
-        ([serial(1), OBIS, "2026-02-01", "1000000", "smart"], "This register shows at most 6 digits"),
-        ([serial(1), OBIS, "2026-02-01", "999", "smart"], "The reading is lower than the previous reading"),
-        ([serial(1), OBIS, "2026-07-01", "1300", "smart"], "The reading cannot be taken in the future."),
-        ([serial(1), OBIS, "2025-12-31", "999", "smart"], "We do not supply this meter on 12/31/2025."),
+        ([serial(1), OBIS, "2026-02-01", "-5", "operator"], "A meter reading cannot be negative."),
+        ([serial(1), OBIS, "2026-02-01", "1300.0001", "operator"], "A meter reading has at most 3 decimal places."),
+        ([serial(1), OBIS, "2026-02-01", "1000000", "operator"], "This register shows at most 6 digits"),
+        ([serial(1), OBIS, "2026-02-01", "999", "operator"], "The reading is lower than the previous reading"),
+        ([serial(1), OBIS, "2026-07-01", "1300", "operator"], "The reading cannot be taken in the future."),
+        ([serial(1), OBIS, "2025-12-31", "999", "operator"], "We do not supply this meter on 12/31/2025."),
     ],
     ids=[
         "unknown-meter",
@@ -291,9 +291,6 @@ def test_a_missing_column_fails_at_once_and_stores_nothing(tmp_path, supply):
     assert not path.with_name("reads.csv.rejected.csv").exists()
 
 
-HEADER_WITHOUT_SOURCE = ["meter_serial", "obis", "read_at", "value"]
-
-
 @pytest.mark.parametrize(
     "content",
     [b"", b"\n\n", b"\x00\x01\x02binary", b"meter_serial,obis\xff,read_at,value,source\n"],
@@ -309,12 +306,17 @@ def test_a_file_that_is_not_a_csv_of_reads_stores_nothing(tmp_path, supply, cont
     assert reads_from_file() == []
 
 
-def test_a_file_broken_after_good_rows_stores_nothing(tmp_path, supply):
+@pytest.mark.parametrize(
+    ("broken", "message"),
+    [(b"\xff\xfe not text\n", "is not UTF-8 text"), (b'1ESY00000001,"an open quote\n', "not valid CSV near line 5002")],
+    ids=["not-utf8", "open-quote"],
+)
+def test_a_file_broken_after_many_good_rows_stores_nothing(tmp_path, supply, broken, message):
     path = tmp_path / "reads.csv"
-    good = f"{serial(1)},{OBIS},2026-02-01,{plausible(FEB)},smart\n"
-    path.write_bytes(b"meter_serial,obis,read_at,value,source\n" + good.encode() + b"\xff\xfe broken\n")
+    good = f"{serial(1)},{OBIS},2026-02-01,{plausible(FEB)},smart\n".encode()
+    path.write_bytes(b"meter_serial,obis,read_at,value,source\n" + good * 5000 + broken)
 
-    with pytest.raises(ReadFileError, match="line 3"):
+    with translation.override("en"), pytest.raises(ReadFileError, match=message):
         reads_import_csv(path=path, now=NOW)
 
     assert reads_from_file() == []
@@ -337,7 +339,9 @@ def test_excel_files_with_semicolons_byte_order_mark_and_decimal_commas_are_read
 
 def test_utf16_files_are_read(tmp_path, supply):
     path = tmp_path / "reads.csv"
-    path.write_text(f"meter_serial\tobis\tread_at\tvalue\tsource\n{serial(1)}\t{OBIS}\t2026-02-01\t1300\tsmart\n", "utf-16")
+    path.write_text(
+        f"meter_serial\tobis\tread_at\tvalue\tsource\n{serial(1)}\t{OBIS}\t2026-02-01\t1300\tsmart\n", "utf-16"
+    )
 
     result, _report = reads_import_csv(path=path, now=NOW)
 
@@ -347,123 +351,97 @@ def test_utf16_files_are_read(tmp_path, supply):
 # --- a large mixed file ---------------------------------------------------------------------------------------
 
 
+BROKEN_CELL = {"meter_serial": 0, "read_at": 2, "value": 3, "source": 4}
+
+
 def test_a_10000_row_file_stores_every_good_row_and_no_bad_one(tmp_path):
-    """50 meters, 200 days each; one row in ten is broken in a known way."""
-    for n in range(1, 51):
+    """100 meters with a read a day for 100 days, shuffled; one row in ten has
+    one broken cell, and a broken row does not disturb its meter's next rows."""
+    for n in range(1, 101):
         supplied(n)
     rng = random.Random(4)
-    days = [at(2026, 1, 2) + dt.timedelta(days=offset) for offset in range(200)]
-    good: set[tuple[str, dt.datetime, Decimal]] = set()
-    bad_lines: dict[int, str] = {}
-    rows = []
-    for n in range(1, 51):
-        for moment in days:
-            line = len(rows) + 2
-            kind = rng.randrange(10)
-            if kind == 0:
-                problem = rng.choice(["meter", "date", "number", "source"])
-                cells = row(n, moment, plausible(moment))
-                cells[{"meter": 0, "date": 2, "number": 3, "source": 4}[problem]] = "??"
-                bad_lines[line] = {"meter": "meter_serial", "date": "read_at", "number": "value", "source": "source"}[
-                    problem
-                ]
-            else:
-                cells = row(n, moment, plausible(moment))
-                good.add((serial(n), moment, plausible(moment)))
-            rows.append(cells)
-    rng.shuffle(rows)  # the order of the file does not matter
-    lines_by_content = {}
+    days = [at(2026, 1, 2) + dt.timedelta(days=offset) for offset in range(100)]
+    rows = [row(n, moment, plausible(moment)) for n in range(1, 101) for moment in days]
+    rng.shuffle(rows)
+    good, broken = set(), {}
+    for line, cells in enumerate(rows, start=2):
+        if rng.randrange(10) == 0:
+            column = rng.choice(list(BROKEN_CELL))
+            cells[BROKEN_CELL[column]] = "??"
+            broken[line] = column
+        else:
+            good.add((cells[0], dt.datetime.fromisoformat(cells[2]), Decimal(cells[3])))
     path = csv_write(tmp_path / "big.csv", rows)
-    with path.open(encoding="utf-8") as stream:
-        for number, text in enumerate(stream, start=1):
-            lines_by_content[number] = text
-    # Line numbers after shuffling: find each bad row's new line.
-    bad_after_shuffle = {number for number, text in lines_by_content.items() if "??" in text}
 
     with translation.override("en"):
         result, report = reads_import_csv(path=path, now=NOW)
 
     assert len(rows) == 10_000
-    assert counts(result) == (len(good), 0, len(bad_lines), 0)
-    assert set(reads_from_file_values()) == good
+    assert counts(result) == (len(good), 0, len(broken), 0)
+    assert {(serial_, taken_at, value) for serial_, taken_at, value, _source, _quality in reads_from_file()} == good
     rejected = report_rows(report)
-    assert {int(line["line"]) for line in rejected} == bad_after_shuffle
-    assert [int(line["line"]) for line in rejected] == sorted(bad_after_shuffle)
-    assert all(line["reason"].split(":")[0] in {"meter_serial", "read_at", "value", "source"} for line in rejected)
-
-
-def reads_from_file_values() -> list[tuple[str, dt.datetime, Decimal]]:
-    return [(serial_, taken_at, value) for serial_, taken_at, value, _source, _quality in reads_from_file()]
+    assert [int(line["line"]) for line in rejected] == sorted(broken)
+    assert [line["reason"].split(":")[0] for line in rejected] == [broken[line] for line in sorted(broken)]
 
 
 # --- the same rules as a single read ------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    ("moment", "value"),
-    [
-        (FEB, "plausible"),
-        (FEB, "double"),
-        (FEB, "half"),
-        (FEB, "999"),
-        (at(2026, 1, 1, 12), "1000"),
-        (at(2026, 6, 30, 13), "plausible"),
-        (at(2025, 12, 1), "900"),
-    ],
-)
-def test_a_row_gets_the_verdict_a_single_read_gets(tmp_path, moment, value):
+STATUS = {Verdict.ACCEPTED: "accepted", Verdict.SUSPECT: "suspect", Verdict.REJECTED: "rejected"}
+
+
+def single_and_bulk(*, moment: dt.datetime, value: Decimal, history: Decimal | None = None) -> tuple[str, str]:
+    """The status of the same read taken by read_submit on one supply and by
+    the bulk import on an identical one."""
     single, bulk = supplied(1), supplied(2)
-    amount = {"plausible": plausible(moment), "double": plausible(moment) * 2, "half": 1000 + (plausible(moment) - 1000) / 2}
-    amount = Decimal(amount.get(value, value)).quantize(Decimal("0.001"))
-    expected = read_submit(
+    if history is not None:
+        for agreement in (single, bulk):
+            Read.objects.create(
+                register=Register.objects.get(meter__supply_point=agreement.supply_point),
+                taken_at=at(2026, 1, 11),
+                value=history,
+                source=Read.Source.OPERATOR,
+            )
+    verdict = read_submit(
         register=Register.objects.get(meter__supply_point=single.supply_point),
         taken_at=moment,
-        value=amount,
+        value=value,
         source=Read.Source.SMART,
         confirm_suspect=True,
         now=NOW,
     ).verdict
-
-    result, _report = imported(tmp_path, [row(2, moment, amount)])
-
-    assert counts(result) == {
-        Verdict.ACCEPTED: (1, 0, 0, 0),
-        Verdict.SUSPECT: (0, 1, 0, 0),
-        Verdict.REJECTED: (0, 0, 1, 0),
-    }[expected]
-
-
-def test_with_history_the_average_daily_use_decides_as_for_a_single_read(tmp_path):
-    single, bulk = supplied(1), supplied(2)
-    for agreement in (single, bulk):
-        register = Register.objects.get(meter__supply_point=agreement.supply_point)
-        Read.objects.create(register=register, taken_at=at(2026, 1, 11), value=Decimal("1100"), source="SMART")
-    # 10 a day: after 20 more days, 150 .. 300 is plausible.
-    values = ["1249.999", "1250", "1400", "1400.001"]
-    single_register = Register.objects.get(meter__supply_point=single.supply_point)
-    expected = [
-        read_submit(
-            register=single_register,
-            taken_at=at(2026, 1, 31),
-            value=Decimal(value),
-            source=source,
-            confirm_suspect=True,
-            now=NOW,
-        ).verdict
-        for value, source in zip(values, ["SMART", "OPERATOR", "CUSTOMER", "AGENT"], strict=True)
-    ]
-
     result = reads_check_and_store(
-        rows=[
-            ReadRow(index, serial(2), OBIS, "2026-01-31", value, source)
-            for index, (value, source) in enumerate(zip(values, ["smart", "operator", "customer", "agent"], strict=True))
-        ],
-        now=NOW,
-        keep_items=True,
+        rows=[ReadRow(0, serial(2), OBIS, moment.isoformat(), str(value), "smart")], now=NOW, keep_items=True
     )
+    return STATUS[verdict], result.items[0][0]
 
-    assert expected == [Verdict.SUSPECT, Verdict.ACCEPTED, Verdict.ACCEPTED, Verdict.SUSPECT]
-    assert [result.items[index][0] for index in range(4)] == ["suspect", "accepted", "accepted", "suspect"]
+
+@pytest.mark.parametrize(
+    ("moment", "value", "status"),
+    [
+        (FEB, plausible(FEB), "accepted"),
+        (FEB, plausible(FEB) * 2, "suspect"),
+        (FEB, (plausible(FEB) + 1000) / 2, "suspect"),
+        (FEB, Decimal("999"), "rejected"),
+        (at(2026, 1, 1, 12), Decimal("1000"), "suspect"),
+        (at(2026, 6, 30, 13), plausible(at(2026, 6, 30)), "rejected"),
+        (at(2025, 12, 1), Decimal("900"), "rejected"),
+    ],
+    ids=["plausible", "double", "half", "lower", "nothing-used", "future", "before-the-supply"],
+)
+def test_a_row_gets_the_verdict_a_single_read_gets(moment, value, status):
+    assert single_and_bulk(moment=moment, value=value.quantize(Decimal("0.001"))) == (status, status)
+
+
+@pytest.mark.parametrize(
+    ("value", "status"),
+    [("1249.999", "suspect"), ("1250", "accepted"), ("1400", "accepted"), ("1400.001", "suspect")],
+)
+def test_with_history_the_average_daily_use_decides_as_for_a_single_read(value, status):
+    # 100 in the 10 days to 11 January: 10 a day, so 150 .. 300 in the 20 days to 31 January.
+    result = single_and_bulk(moment=at(2026, 1, 31), value=Decimal(value), history=Decimal("1100"))
+
+    assert result == (status, status)
 
 
 # --- concurrency ---------------------------------------------------------------------------------------------
@@ -476,17 +454,18 @@ def test_a_row_another_writer_stores_meanwhile_counts_as_duplicate(tmp_path, sup
         if stage == "saving" and not Read.objects.filter(taken_at=FEB, source=Read.Source.SMART).exists():
             Read.objects.create(register=register, taken_at=FEB, value=plausible(FEB), source=Read.Source.SMART)
 
-    result = reads_check_and_store(
-        rows=[ReadRow(2, serial(1), OBIS, "2026-02-01", str(plausible(FEB)), "smart"),
-              ReadRow(3, serial(1), OBIS, "2026-03-01", str(plausible(MAR)), "smart")],
-        now=NOW,
-        progress=interfere,
-        keep_items=True,
-    )
+    result = reads_check_and_store(rows=two_rows(), now=NOW, progress=interfere, keep_items=True)
 
     assert counts(result) == (1, 0, 0, 1)
     assert result.items[2] == ("duplicate", "")
     assert Read.objects.filter(source=Read.Source.SMART).count() == 2
+
+
+def two_rows() -> list[ReadRow]:
+    return [
+        ReadRow(2, serial(1), OBIS, "2026-02-01", str(plausible(FEB)), "smart"),
+        ReadRow(3, serial(1), OBIS, "2026-03-01", str(plausible(MAR)), "smart"),
+    ]
 
 
 # --- progress -----------------------------------------------------------------------------------------------
@@ -542,20 +521,14 @@ def test_the_command_fails_at_once_on_a_missing_column(tmp_path, supply):
     assert reads_from_file() == []
 
 
-def test_the_command_exits_non_zero(tmp_path, supply):
-    """Run as a program, CommandError is the exit status 1."""
+def test_run_as_a_program_the_command_exits_with_status_1_when_a_row_was_rejected(tmp_path, supply, capsys):
     path = csv_write(tmp_path / "reads.csv", [row(7, FEB, "1")])
 
     with pytest.raises(SystemExit) as exit_:
-        call_command("import_reads", str(path), "--traceback") if False else _run_command_as_program(path)
+        ManagementUtility(["manage.py", "import_reads", str(path)]).execute()
 
     assert exit_.value.code == 1
-
-
-def _run_command_as_program(path) -> None:
-    from django.core.management import ManagementUtility
-
-    ManagementUtility(["manage.py", "import_reads", str(path)]).execute()
+    assert "1 rows were rejected" in capsys.readouterr().err
 
 
 # --- the back-office job ----------------------------------------------------------------------------------
@@ -565,8 +538,6 @@ def job_for(path, settings, tmp_path) -> ReadImportJob:
     settings.MEDIA_ROOT = tmp_path / "media"
     job = ReadImportJob(file_name=path.name)
     with path.open("rb") as stream:
-        from django.core.files import File
-
         job.file.save(path.name, File(stream), save=True)
     return job
 
@@ -582,8 +553,10 @@ def test_a_job_imports_its_file_and_records_counts_and_report(tmp_path, settings
     assert (job.total_rows, job.accepted, job.suspect, job.rejected, job.duplicate) == (2, 1, 0, 1, 0)
     assert job.started_at is not None and job.finished_at is not None
     assert job.percent == 100
-    report = job.report.read().decode()
-    assert report.splitlines()[1].startswith("3,meter_serial: There is no meter")
+    with job.report.open("rb") as report:
+        lines = report.read().decode().splitlines()
+    assert lines[0] == "line,reason,meter_serial,obis,read_at,value,source"
+    assert lines[1].startswith("3,meter_serial: There is no meter")
 
 
 def test_a_job_runs_once(tmp_path, settings, supply):
@@ -630,9 +603,32 @@ def test_the_task_records_an_unexpected_error(tmp_path, settings, supply, monkey
 postgresql_only = pytest.mark.skipif(connection.vendor != "postgresql", reason="the streaming save is PostgreSQL's")
 
 
+def stream_every_delivery(monkeypatch) -> list:
+    """Every delivery is stored over the second connection; the calls are counted."""
+    monkeypatch.setattr(read_bulk, "STREAM_FROM_ROWS", 1)
+    calls = []
+    stream = read_bulk._reads_stream
+
+    def counted(**kwargs):
+        calls.append(kwargs)
+        return stream(**kwargs)
+
+    monkeypatch.setattr(read_bulk, "_reads_stream", counted)
+    return calls
+
+
+@pytest.fixture
+def streaming(monkeypatch):
+    return stream_every_delivery(monkeypatch)
+
+
 @postgresql_only
 @pytest.mark.django_db(transaction=True)
-def test_outside_a_transaction_the_rows_are_stored_while_checking(tmp_path):
+@pytest.mark.parametrize("stream", [True, False], ids=["streamed", "copied-at-the-end"])
+def test_outside_a_transaction_the_rows_are_stored_once(tmp_path, monkeypatch, stream):
+    calls = []
+    if stream:
+        calls = stream_every_delivery(monkeypatch)
     supplied(1)
     rows = [row(1, FEB, plausible(FEB)), row(1, MAR, plausible(MAR) * 2), row(1, APR, "1")]
 
@@ -642,11 +638,12 @@ def test_outside_a_transaction_the_rows_are_stored_while_checking(tmp_path):
     assert counts(first) == (1, 1, 1, 0)
     assert counts(second) == (0, 0, 1, 2)
     assert len(reads_from_file()) == 2
+    assert len(calls) == (2 if stream else 0)
 
 
 @postgresql_only
 @pytest.mark.django_db(transaction=True)
-def test_outside_a_transaction_a_row_stored_meanwhile_counts_as_duplicate():
+def test_outside_a_transaction_a_row_stored_meanwhile_counts_as_duplicate(streaming):
     supplied(1)
     register = Register.objects.get()
 
@@ -655,13 +652,7 @@ def test_outside_a_transaction_a_row_stored_meanwhile_counts_as_duplicate():
         if stage == "checking" and not Read.objects.filter(source=Read.Source.SMART).exists():
             Read.objects.create(register=register, taken_at=FEB, value=plausible(FEB), source=Read.Source.SMART)
 
-    result = reads_check_and_store(
-        rows=[ReadRow(2, serial(1), OBIS, "2026-02-01", str(plausible(FEB)), "smart"),
-              ReadRow(3, serial(1), OBIS, "2026-03-01", str(plausible(MAR)), "smart")],
-        now=NOW,
-        progress=interfere,
-        keep_items=True,
-    )
+    result = reads_check_and_store(rows=two_rows(), now=NOW, progress=interfere, keep_items=True)
 
     assert counts(result) == (1, 0, 0, 1)
     assert result.items[2] == ("duplicate", "")

@@ -12,8 +12,10 @@ from django.urls import reverse
 from django.utils import translation
 
 from billing.models import ServiceAgreement
+from billing.read_charts import month_starts, spread_by_month
 from billing.read_forms import ReadSubmitForm, parse_reading
-from billing.read_queries import HISTORY_LIMIT, month_starts, spread_by_month
+from billing.read_intake import IntakeResult, expected_range
+from billing.read_queries import HISTORY_LIMIT
 from billing.read_views import verdict_of
 from metering.models import GasConversionFactor, Read, Utility
 from tests.billing.agreement_data import agreement_requested
@@ -210,7 +212,8 @@ def test_a_suspect_reading_is_questioned_then_kept_for_review_when_confirmed(cus
 
     assert verdict(asked) == "suspect"
     page = asked.content.decode()
-    assert "This reading is much higher than expected" in page
+    low, high = expected_range(register=register, on=NOW)
+    assert f"much higher than expected (range {low.normalize():,f} – {high.normalize():,f} kWh)." in page
     assert "Please check it:" in page
     assert f'name="r{register.pk}-confirm_suspect" value="1"' in page
     assert f'<label class="btn btn-sm btn-outline-secondary mb-0" for="id_r{register.pk}-value">Correct</label>' in page
@@ -360,8 +363,6 @@ def test_a_duplicate_reading_is_thanked_for_once(customer_client, register):
 
 
 def test_a_suspect_verdict_without_a_range_says_only_that_it_is_unexpected(register):
-    from billing.read_intake import IntakeResult
-
     with translation.override("en"):
         shown = verdict_of(IntakeResult("SUSPECT", "why", None, None), register=register, value=Decimal(5))
 
@@ -532,3 +533,47 @@ def test_the_dashboard_offers_a_reading_for_each_supplied_metered_supply(custome
 
     links = re.findall(r'href="([^"]+)" data-testid="submit-read"', page)
     assert links == [f"{READS}#supply-{agreement.pk}"]
+
+
+def test_the_reading_before_last_january_counts_towards_january(client):
+    agreement = supplied(start_date=dt.date(2024, 12, 15), as_of=dt.date(2024, 12, 15), start_read="0")
+    register = register_of(agreement)
+    Read.objects.create(register=register, taken_at=at(2025, 1, 15), value=Decimal("310"), source="SMART")
+    client.force_login(agreement.account.customer.user)
+
+    (chart,) = client.get(READS).context["supplies"][0].charts
+
+    assert chart.months[0].last_year == Decimal("140")  # 14 of the 31 days from 15 December
+    assert [m.last_year for m in chart.months[1:]] == [None] * 11
+
+
+def test_the_registers_of_an_exchanged_meter_add_up(client):
+    from metering.services import meter_install
+
+    agreement = supplied(start_read="0", annual=None)
+    old = register_of(agreement)
+    Read.objects.create(register=old, taken_at=at(2026, 3, 1), value=Decimal("590"), source="SMART")
+    old.meter.removed_on = dt.date(2026, 3, 1)
+    old.meter.save()
+    new = meter_install(supply_point=agreement.supply_point, serial="NEU-1", installed_on=dt.date(2026, 3, 1))
+    new_register = new.registers.get()
+    Read.objects.create(register=new_register, taken_at=at(2026, 3, 1), value=Decimal("0"), source="AGENT")
+    Read.objects.create(register=new_register, taken_at=at(2026, 4, 1), value=Decimal("310"), source="SMART")
+    client.force_login(agreement.account.customer.user)
+
+    response = client.get(READS)
+
+    (chart,) = response.context["supplies"][0].charts
+    assert [m.this_year for m in chart.months[:4]] == [Decimal("310"), Decimal("280"), Decimal("310"), None]
+    (panel,) = response.context["supplies"][0].panels
+    assert panel.register == new_register
+
+
+def test_without_javascript_a_suspect_reading_comes_back_in_the_form_to_confirm(customer_client, register):
+    response = send(customer_client, register, "9,000", htmx=False)
+
+    page = response.content.decode()
+    assert verdict(response) == "suspect"
+    assert f'name="r{register.pk}-value" value="9,000"' in page
+    assert f'name="r{register.pk}-confirm_suspect" value="1"' in page
+    assert customer_reads(register) == []
