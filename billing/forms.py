@@ -186,7 +186,15 @@ class UtilitySetupForm(forms.Form):
         },
     )
 
-    def __init__(self, *args: Any, utility: str, customer_type: str, day: dt.date, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        utility: str,
+        customer_type: str,
+        day: dt.date,
+        estimate_url: str | None = None,
+        **kwargs: Any,
+    ) -> None:
         kwargs.setdefault("prefix", utility.lower())
         super().__init__(*args, **kwargs)
         self.utility = Utility(utility)
@@ -233,7 +241,7 @@ class UtilitySetupForm(forms.Form):
             # is typed; only the estimates are swapped, so a chosen tariff stays chosen.
             consumption.widget.attrs.update(
                 {
-                    "hx-get": reverse("supply:estimate"),
+                    "hx-get": estimate_url or reverse("supply:estimate"),
                     "hx-trigger": "input changed delay:400ms",
                     "hx-swap": "none",
                     "hx-vals": json.dumps({"utility": self.utility.value}),
@@ -335,6 +343,8 @@ class SupplySetup:
 
     `bound=False` shows posted values without judging them (when the
     utilities or the registers change and the page is redrawn).
+    `estimate_url` is where the live yearly cost is asked for (the
+    customer's own page unless an agent's page says otherwise).
     """
 
     def __init__(
@@ -345,6 +355,7 @@ class SupplySetup:
         data: MultiValueDict | None = None,
         bound: bool = True,
         account: Account | None = None,
+        estimate_url: str | None = None,
     ) -> None:
         self.customer = customer
         self.day = day
@@ -358,7 +369,12 @@ class SupplySetup:
         for utility in UTILITIES:
             if utility not in chosen:
                 continue
-            options = {"utility": utility, "customer_type": customer.customer_type, "day": day}
+            options = {
+                "utility": utility,
+                "customer_type": customer.customer_type,
+                "day": day,
+                "estimate_url": estimate_url,
+            }
             if judged:
                 self.forms[utility] = UtilitySetupForm(data, **options)
             else:

@@ -2,9 +2,11 @@
 
 from django.db.models.signals import post_migrate
 
-# Agents and supervisors work the supply set-up queue and see supplies on the customer page.
+# Agents and supervisors work the supply set-up queue, set up supply for a customer
+# and see supplies on the customer page.
 SUPPLY_PERMISSIONS = [
     "billing.view_serviceagreement",
+    "billing.add_serviceagreement",
     "billing.change_serviceagreement",
     "billing.view_tariff",
     "billing.view_tariffversion",
@@ -23,6 +25,8 @@ READ_REVIEW_PERMISSIONS = [
     "metering.view_readreview",
     "metering.add_readreview",
 ]
+# Agents and supervisors upload CSV files of meter reads in the back-office.
+READ_IMPORT_PERMISSIONS = ["metering.add_read"]
 
 ROLE_PERMISSIONS: dict[str, list[str]] = {
     "Agents": [
@@ -35,6 +39,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "core.view_outboxmessage",
         *SUPPLY_PERMISSIONS,
         *READ_REVIEW_PERMISSIONS,
+        *READ_IMPORT_PERMISSIONS,
     ],
     "Supervisors": [
         "accounts.view_customer",
@@ -49,6 +54,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "core.view_outboxmessage",
         *SUPPLY_PERMISSIONS,
         *READ_REVIEW_PERMISSIONS,
+        *READ_IMPORT_PERMISSIONS,
     ],
     "Admins": [],  # admins are superusers; the group marks them for two-factor
 }

@@ -5,7 +5,7 @@ from django.urls import include, path
 from django.views.i18n import set_language
 
 from accounts import views as account_views
-from portal import staff, staff_reads, staff_review, views
+from portal import staff, staff_reads, staff_review, staff_supply, views
 from portal.api import api
 
 # The admin signs in through allauth, so two-factor applies there too.
@@ -16,6 +16,9 @@ admin.site.site_title = settings.COMPANY_NAME
 staff_patterns = [
     path("", staff.search, name="search"),
     path("customers/<int:customer_id>/", staff.customer_detail, name="customer"),
+    path("customers/<int:customer_id>/supply/new/", staff_supply.supply_setup, name="supply_setup"),
+    path("customers/<int:customer_id>/supply/new/check/", staff_supply.supply_check, name="supply_check"),
+    path("customers/<int:customer_id>/supply/new/estimate/", staff_supply.supply_estimate, name="supply_estimate"),
     path("onboarding/", staff.StaffOnboardingWizard.as_view(), name="onboarding"),
     path("onboarding/<slug:step>/", staff.StaffOnboardingWizard.as_view(), name="onboarding_step"),
     path("setups/", staff.setup_queue, name="setups"),
