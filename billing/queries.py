@@ -128,14 +128,15 @@ def tariff_offers(*, utility: str, customer_type: str, consumption: Decimal | No
 
 
 def supply_point_taken(*, utility: str, identifier: str, start_date: dt.date) -> bool:
-    """Whether a live agreement holds the supply point on or after `start_date`
-    (the same rule the database enforces for an open-ended new agreement)."""
+    """Whether an agreement held or holds the supply point on or after
+    `start_date`. Ended agreements count too: a backdated start may not reach
+    into the previous tenant's time (their reads are theirs)."""
     return (
         ServiceAgreement.objects.filter(
             supply_point__utility=utility,
             supply_point__identifier=identifier,
-            status__in=ServiceAgreement.LIVE_STATES,
         )
+        .exclude(status__in=(ServiceAgreement.Status.REJECTED, ServiceAgreement.Status.CANCELLED))
         .filter(Q(end_date__isnull=True) | Q(end_date__gte=start_date))
         .exists()
     )

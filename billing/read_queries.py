@@ -284,8 +284,12 @@ def customer_register(*, customer: Customer, register_id: int) -> tuple[Register
 
 def customer_agreement(*, customer: Customer, agreement_id: int) -> ServiceAgreement | None:
     return (
+        # Rejected and cancelled requests never supplied anything: they show no reads.
         ServiceAgreement.objects.filter(
-            pk=agreement_id, account__customer=customer, supply_point__utility__in=METERED_UTILITIES
+            pk=agreement_id,
+            account__customer=customer,
+            supply_point__utility__in=METERED_UTILITIES,
+            status__in=SHOWN_STATES,
         )
         .select_related("account", "supply_point__premise")
         .first()

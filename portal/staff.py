@@ -40,15 +40,15 @@ QUEUE_LIMIT = 200
 CORRECTABLE = (ServiceAgreement.Status.REQUESTED, ServiceAgreement.Status.CONFIRMED)
 
 
-def staff_required(permission: str):
-    """Signed-in staff with `permission`; others get the login page or 403."""
+def staff_required(*permissions: str):
+    """Signed-in staff with every one of `permissions`; others get the login page or 403."""
 
     def decorator(view):
         @wraps(view)
         def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
             if not request.user.is_authenticated:
                 return redirect_to_login(request.get_full_path())
-            if not (request.user.is_staff and request.user.has_perm(permission)):
+            if not (request.user.is_staff and request.user.has_perms(permissions)):
                 raise PermissionDenied
             return view(request, *args, **kwargs)
 
@@ -148,7 +148,7 @@ def customer_detail(request: HttpRequest, customer_id: int) -> HttpResponse:
         "customer": customer,
         "accounts": accounts,
         "mandates": mandates,
-        "outbox": outbox_for(customer)[:50],
+        "outbox": outbox_for(customer)[:50] if request.user.has_perm("core.view_outboxmessage") else [],
         "history": _history(customer, accounts, mandates, agreement_history),
         "may_see_supplies": may_see_supplies,
         "supplies": supplies,

@@ -54,19 +54,19 @@ def _flow(customer_id: int) -> SetupFlow:
     )
 
 
-@staff_required(PERMISSION)
+@staff_required(PERMISSION, "accounts.view_customer")
 @require_http_methods(["GET", "POST"])
 def supply_setup(request: HttpRequest, customer_id: int) -> HttpResponse:
     return setup_step(request, _flow(customer_id))
 
 
-@staff_required(PERMISSION)
+@staff_required(PERMISSION, "accounts.view_customer")
 @require_http_methods(["GET", "POST"])
 def supply_check(request: HttpRequest, customer_id: int) -> HttpResponse:
     return check_step(request, _flow(customer_id))
 
 
-@staff_required(PERMISSION)
+@staff_required(PERMISSION, "accounts.view_customer")
 @require_GET
 def supply_estimate(request: HttpRequest, customer_id: int) -> HttpResponse:
     return estimate_step(request, get_object_or_404(Customer, pk=customer_id))

@@ -165,3 +165,27 @@ def test_agents_need_the_add_permission_to_onboard(client):
     client.force_login(user)
 
     assert client.get(reverse("staff:onboarding_step", args=["person"])).status_code == 403
+
+
+def test_messages_are_shown_only_with_the_outbox_permission(client):
+    from django.contrib.auth.models import Permission
+
+    viewer = UserFactory(email="viewer@example.com", is_staff=True)
+    viewer.user_permissions.add(Permission.objects.get(codename="view_customer", content_type__app_label="accounts"))
+    Authenticator.objects.create(user=viewer, type=Authenticator.Type.TOTP, data={"secret": "x"})
+    customer = CustomerFactory()
+    OutboxMessage.objects.create(
+        recipient=customer,
+        channel="EMAIL",
+        template="t",
+        language="de",
+        to_address=customer.email,
+        subject="Vertraulich",
+        body="Hallo",
+    )
+    client.force_login(viewer)
+
+    response = client.get(reverse("staff:customer", args=[customer.pk]), {"tab": "messages"})
+
+    assert response.status_code == 200
+    assert "Vertraulich" not in response.content.decode()
