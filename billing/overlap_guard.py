@@ -1,5 +1,9 @@
 """Keeps SQLite's overlap triggers in place.
 
+Two agreements that supply (or supplied, or are about to supply) one supply
+point may not overlap in time; only REJECTED and CANCELLED requests are
+left out.
+
 SQLite changes a table by rebuilding it, which drops its triggers; so after
 every migrate the triggers that refuse overlapping live agreements on one
 supply point are recreated when missing. (PostgreSQL keeps its exclusion
@@ -9,14 +13,14 @@ constraint through ALTER TABLE.)
 from django.db import connections
 
 CHECK = """
-WHEN NEW.status IN ('REQUESTED', 'CONFIRMED', 'ACTIVE', 'ENDING')
+WHEN NEW.status IN ('REQUESTED', 'CONFIRMED', 'ACTIVE', 'ENDING', 'ENDED')
 BEGIN
     SELECT RAISE(ABORT, 'agreement_no_overlap_on_supply_point')
     WHERE EXISTS (
         SELECT 1 FROM billing_serviceagreement a
         WHERE a.supply_point_id = NEW.supply_point_id
           AND a.id IS NOT NEW.id
-          AND a.status IN ('REQUESTED', 'CONFIRMED', 'ACTIVE', 'ENDING')
+          AND a.status IN ('REQUESTED', 'CONFIRMED', 'ACTIVE', 'ENDING', 'ENDED')
           AND a.start_date <= COALESCE(NEW.end_date, '9999-12-31')
           AND COALESCE(a.end_date, '9999-12-31') >= NEW.start_date
     );

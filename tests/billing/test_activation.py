@@ -306,3 +306,12 @@ def test_an_update_into_an_overlap_is_refused_too(supply_point, tariff):
 
     with pytest.raises(IntegrityError), transaction.atomic():
         ServiceAgreement.objects.filter(pk=cancelled.pk).update(status=Status.REQUESTED)
+
+
+def test_an_ended_agreement_keeps_its_time_on_the_supply_point(supply_point, tariff):
+    _create(supply_point, tariff, start=dt.date(2026, 1, 1), end=dt.date(2026, 10, 31), status=Status.ENDED)
+
+    _refused(supply_point, tariff, start=dt.date(2026, 10, 15), status=Status.REQUESTED)
+    _create(supply_point, tariff, start=dt.date(2026, 11, 1), status=Status.REQUESTED)
+
+    assert ServiceAgreement.objects.count() == 2
