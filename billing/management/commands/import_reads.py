@@ -3,14 +3,13 @@
 import argparse
 from pathlib import Path
 
-from django.conf import settings
-from django.core.management.base import BaseCommand, CommandError, DjangoHelpFormatter
-from django.utils import translation
+from django.core.management.base import CommandError
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from billing.read_import import ReadFileError, reads_import_csv
 from portal.core import clock
+from portal.core.commands import ImportCommand
 
 HELP = gettext_lazy(
     """Import meter reads from a CSV file. Each row is checked like a read a
@@ -40,18 +39,8 @@ any row was rejected or the file cannot be read (then nothing is stored)."""
 )
 
 
-class HelpFormatter(DjangoHelpFormatter, argparse.RawDescriptionHelpFormatter):
-    """Keeps the column list in the description as written."""
-
-
-class Command(BaseCommand):
+class Command(ImportCommand):
     help = HELP
-
-    def create_parser(self, prog_name: str, subcommand: str, **kwargs):
-        kwargs.setdefault("formatter_class", HelpFormatter)
-        parser = super().create_parser(prog_name, subcommand, **kwargs)
-        parser.description = str(HELP)
-        return parser
 
     def add_arguments(self, parser: argparse.ArgumentParser) -> None:
         parser.add_argument("file", type=Path, help=_("The CSV file to import."))
@@ -62,25 +51,18 @@ class Command(BaseCommand):
             "--encoding",
             help=_("The file's encoding if it is not UTF-8, e.g. cp1252 for older Excel exports."),
         )
-        parser.add_argument(
-            "--language",
-            choices=[code for code, _name in settings.LANGUAGES],
-            default="en",
-            help=_("Language of the messages and the report (default: en)."),
-        )
 
     def handle(self, *args, **options) -> None:
-        with translation.override(options["language"]):
-            try:
-                result, report_path = reads_import_csv(
-                    path=options["file"], now=clock.now(), report_path=options["report"], encoding=options["encoding"]
-                )
-            except ReadFileError as error:
-                raise CommandError(str(error)) from error
-            self.stdout.write(result.counts.summary())
-            if result.counts.rejected:
-                raise CommandError(
-                    _("%(count)d rows were rejected; see %(report)s.")
-                    % {"count": result.counts.rejected, "report": report_path}
-                )
-            self.stdout.write(_("Report of rejected rows (none): %(report)s") % {"report": report_path})
+        try:
+            result, report_path = reads_import_csv(
+                path=options["file"], now=clock.now(), report_path=options["report"], encoding=options["encoding"]
+            )
+        except ReadFileError as error:
+            raise CommandError(str(error)) from error
+        self.stdout.write(result.counts.summary())
+        if result.counts.rejected:
+            raise CommandError(
+                _("%(count)d rows were rejected; see %(report)s.")
+                % {"count": result.counts.rejected, "report": report_path}
+            )
+        self.stdout.write(_("Report of rejected rows (none): %(report)s") % {"report": report_path})

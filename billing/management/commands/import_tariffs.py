@@ -3,14 +3,13 @@
 import argparse
 from pathlib import Path
 
-from django.conf import settings
-from django.core.management.base import BaseCommand, CommandError, DjangoHelpFormatter
-from django.utils import translation
+from django.core.management.base import CommandError
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from billing.tariff_import import TariffFileError, tariff_file_read, tariffs_import
 from portal.core import clock
+from portal.core.commands import ImportCommand
 
 HELP = gettext_lazy(
     """Import tariffs and their dated price versions from a YAML or JSON file
@@ -41,35 +40,18 @@ gets a price-change notice. The exit status is 1 on any error."""
 )
 
 
-class HelpFormatter(DjangoHelpFormatter, argparse.RawDescriptionHelpFormatter):
-    """Keeps the example in the description as written."""
-
-
-class Command(BaseCommand):
+class Command(ImportCommand):
     help = HELP
-
-    def create_parser(self, prog_name: str, subcommand: str, **kwargs):
-        kwargs.setdefault("formatter_class", HelpFormatter)
-        parser = super().create_parser(prog_name, subcommand, **kwargs)
-        parser.description = str(HELP)
-        return parser
 
     def add_arguments(self, parser: argparse.ArgumentParser) -> None:
         parser.add_argument("file", type=Path, help=_("The YAML or JSON file to import."))
-        parser.add_argument(
-            "--language",
-            choices=[code for code, _name in settings.LANGUAGES],
-            default="en",
-            help=_("Language of the report (default: en)."),
-        )
 
     def handle(self, *args, **options) -> None:
-        with translation.override(options["language"]):
-            try:
-                entries = tariff_file_read(path=options["file"])
-                result = tariffs_import(entries=entries, as_of=clock.today())
-            except TariffFileError as error:
-                for problem in error.problems:
-                    self.stderr.write(problem)
-                raise CommandError(_("Nothing was imported.")) from error
-            self.stdout.write(result.summary())
+        try:
+            entries = tariff_file_read(path=options["file"])
+            result = tariffs_import(entries=entries, as_of=clock.today())
+        except TariffFileError as error:
+            for problem in error.problems:
+                self.stderr.write(problem)
+            raise CommandError(_("Nothing was imported.")) from error
+        self.stdout.write(result.summary())

@@ -4,15 +4,14 @@ their running supplies, onto the portal."""
 import argparse
 from pathlib import Path
 
-from django.conf import settings
-from django.core.management.base import BaseCommand, CommandError, DjangoHelpFormatter
-from django.utils import translation
+from django.core.management.base import CommandError
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from accounts.imports import ImportFileError, customer_file_read, customers_import
 from billing.supply_import import supply_columns_for
 from portal.core import clock
+from portal.core.commands import ImportCommand
 
 HELP = gettext_lazy(
     """Import customers from a CSV file. Each row is checked like the onboarding
@@ -77,18 +76,8 @@ followed by the counts. The exit status is 1 when any row was rejected."""
 )
 
 
-class HelpFormatter(DjangoHelpFormatter, argparse.RawDescriptionHelpFormatter):
-    """Keeps the column list in the description as written."""
-
-
-class Command(BaseCommand):
+class Command(ImportCommand):
     help = HELP
-
-    def create_parser(self, prog_name: str, subcommand: str, **kwargs):
-        kwargs.setdefault("formatter_class", HelpFormatter)
-        parser = super().create_parser(prog_name, subcommand, **kwargs)
-        parser.description = str(HELP)
-        return parser
 
     def add_arguments(self, parser: argparse.ArgumentParser) -> None:
         parser.add_argument("file", type=Path, help=_("The CSV file to import."))
@@ -103,32 +92,25 @@ class Command(BaseCommand):
             "--encoding",
             help=_("The file's encoding if it is not UTF-8, e.g. cp1252 for older Excel exports."),
         )
-        parser.add_argument(
-            "--language",
-            choices=[code for code, _name in settings.LANGUAGES],
-            default="en",
-            help=_("Language of the report (default: en)."),
-        )
 
     def handle(self, *args, **options) -> None:
-        with translation.override(options["language"]):
-            try:
-                source = customer_file_read(path=options["file"], encoding=options["encoding"])
-            except ImportFileError as error:
-                raise CommandError(str(error)) from error
-            today = clock.today()
-            report = customers_import(
-                source=source,
-                as_of=today,
-                notify=options["notify"],
-                dry_run=options["dry_run"],
-                extra=supply_columns_for(header=source.header, as_of=today),
+        try:
+            source = customer_file_read(path=options["file"], encoding=options["encoding"])
+        except ImportFileError as error:
+            raise CommandError(str(error)) from error
+        today = clock.today()
+        report = customers_import(
+            source=source,
+            as_of=today,
+            notify=options["notify"],
+            dry_run=options["dry_run"],
+            extra=supply_columns_for(header=source.header, as_of=today),
+        )
+        for rejected in report.rejected:
+            for line in rejected.report_lines():
+                self.stdout.write(line)
+        self.stdout.write(report.summary())
+        if report.rejected:
+            raise CommandError(
+                _("%(count)d rows were rejected; see the lines above.") % {"count": len(report.rejected)}
             )
-            for rejected in report.rejected:
-                for line in rejected.report_lines():
-                    self.stdout.write(line)
-            self.stdout.write(report.summary())
-            if report.rejected:
-                raise CommandError(
-                    _("%(count)d rows were rejected; see the lines above.") % {"count": len(report.rejected)}
-                )
