@@ -15,7 +15,6 @@ already.
 
 from __future__ import annotations
 
-import codecs
 import csv
 import dataclasses
 import datetime as dt
@@ -32,6 +31,7 @@ from django.utils.translation import gettext as _
 from accounts.forms import CustomerDetailsForm
 from accounts.models import Account, Customer, PaymentMethod
 from accounts.services import EmailAlreadyUsed, ExternalRefAlreadyUsed, customer_onboard
+from portal.core.csvfiles import default_encoding, header_read
 
 COLUMNS = (
     "external_ref",
@@ -60,7 +60,6 @@ COLUMN_FOR_FORM_FIELD = {form_field: column for column, form_field in FORM_FIELD
 # Columns the import reads itself instead of handing them to the form.
 OWN_COLUMNS = ("external_ref", "mandate_signed_date")
 EXTERNAL_REF_MAX_LENGTH = Customer._meta.get_field("external_ref").max_length
-DELIMITERS = (",", ";", "\t")
 DATE_FORMATS = ("%Y-%m-%d", "%d.%m.%Y")
 NON_FIELD = "__all__"
 
@@ -215,9 +214,8 @@ def customer_file_read(*, path: Path, encoding: str | None = None) -> CustomerFi
         raise ImportFileError(_("%(path)s is empty.") % {"path": path})
     if "\x00" in text:
         raise ImportFileError(_("%(path)s is not a CSV text file.") % {"path": path})
-    first_line = text.splitlines()[0]
-    delimiter = max(DELIMITERS, key=lambda candidate: len(_header_of(first_line, candidate) & set(COLUMNS)))
-    header = tuple(_normalise_header(next(csv.reader([first_line], delimiter=delimiter))))
+    delimiter, cells = header_read(text.splitlines()[0], columns=COLUMNS)
+    header = tuple(cells)
     missing = [column for column in COLUMNS if column not in header]
     if missing:
         raise ImportFileError(
@@ -477,8 +475,7 @@ def _parse_date(value: str) -> dt.date | None:
 
 def _decode(*, raw: bytes, path: Path, encoding: str | None) -> str:
     if encoding is None:
-        is_utf16 = raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE))
-        encoding = "utf-16" if is_utf16 else "utf-8-sig"
+        encoding = default_encoding(raw)
     try:
         return raw.decode(encoding)
     except LookupError as error:
@@ -491,17 +488,6 @@ def _decode(*, raw: bytes, path: Path, encoding: str | None) -> str:
             )
             % {"path": path, "encoding": encoding, "position": error.start}
         ) from error
-
-
-def _normalise_header(names: list[str]) -> list[str]:
-    return [name.strip().lower() for name in names]
-
-
-def _header_of(line: str, delimiter: str) -> set[str]:
-    try:
-        return set(_normalise_header(next(csv.reader([line], delimiter=delimiter))))
-    except (csv.Error, StopIteration):
-        return set()
 
 
 def _reader(source: CustomerFile) -> Any:

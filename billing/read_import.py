@@ -37,8 +37,8 @@ from billing.read_bulk import (
     reads_check_and_store,
 )
 from portal.core import clock
+from portal.core.csvfiles import default_encoding, header_read
 
-DELIMITERS = (",", ";", "\t")
 REPORT_COLUMNS = ("line", "reason", *COLUMNS)
 MAX_API_ITEMS = 10_000
 
@@ -74,7 +74,7 @@ def _csv_open(*, stream: IO[bytes], name: str, encoding: str | None) -> tuple[io
     head = stream.read(4)
     stream.seek(0)
     if encoding is None:
-        encoding = "utf-16" if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) else "utf-8-sig"
+        encoding = default_encoding(head)
     try:
         codecs.lookup(encoding)
     except LookupError as error:
@@ -88,8 +88,7 @@ def _csv_open(*, stream: IO[bytes], name: str, encoding: str | None) -> tuple[io
         raise _not_text(name, encoding)
     if not first_line.strip():
         raise ReadFileError(_("%(name)s is empty or has no header row.") % {"name": name})
-    delimiter = max(DELIMITERS, key=lambda candidate: len(set(_header(first_line, candidate)) & set(COLUMNS)))
-    header = _header(first_line, delimiter)
+    delimiter, header = header_read(first_line, columns=COLUMNS)
     missing = [column for column in COLUMNS if column not in header]
     if missing:
         raise ReadFileError(
@@ -130,14 +129,6 @@ def _csv_data_rows(*, text: IO[str], name: str, encoding: str, delimiter: str, h
             _("%(name)s is not valid CSV near line %(line)d: %(error)s")
             % {"name": name, "line": last_line + 1, "error": error}
         ) from error
-
-
-def _header(line: str, delimiter: str) -> list[str]:
-    try:
-        cells = next(csv.reader([line], delimiter=delimiter))
-    except (csv.Error, StopIteration):
-        return []
-    return [cell.strip().lower() for cell in cells]
 
 
 def _not_text(name: str, encoding: str) -> ReadFileError:
