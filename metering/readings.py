@@ -311,23 +311,36 @@ def _counted(register: Register):
     return register.reads.filter(quality__in=COUNTED_QUALITIES)
 
 
-def _forward(
-    *, register: Register, anchor: Read, moment: dt.datetime, annual_consumption: Decimal | None
-) -> tuple[Decimal, str] | None:
-    """Consumption from the anchor read to the moment, and how it was estimated."""
-    daily = expected_daily_use(register=register, before=moment)
-    with localcontext(prec=PRECISION):
-        if daily is not None:
-            return daily * elapsed_days(anchor.taken_at, moment), ValueMethod.ESTIMATED_HISTORY
-        if annual_consumption is not None:
-            return (
-                profile_use_between(annual=annual_consumption, start_at=anchor.taken_at, end_at=moment),
-                ValueMethod.ESTIMATED_PROFILE,
-            )
-    return None
+@dataclass(frozen=True)
+class ReadRow:
+    """What the value rules need of a counted read (valid or kept suspect)."""
+
+    taken_at: dt.datetime
+    value: Decimal
+    source: str
+    quality: str
+    estimation: str = ""
+
+    @property
+    def is_estimate(self) -> bool:
+        return self.source == Read.Source.ESTIMATED
 
 
-def _interpolate(before: Read, after: Read, moment: dt.datetime, *, digits: int) -> Decimal:
+READ_ROW_FIELDS = ("taken_at", "value", "source", "quality", "estimation")
+
+
+def _history_daily_use(reads: Sequence[ReadRow], *, before: dt.datetime, digits: int) -> Decimal | None:
+    """`expected_daily_use` over rows already in memory."""
+    since = before - dt.timedelta(days=HISTORY_DAYS)
+    history = [
+        (row.taken_at, row.value)
+        for row in reads
+        if row.quality == Read.Quality.VALID and not row.is_estimate and since <= row.taken_at < before
+    ]
+    return average_daily_use(reads=history, digits=digits)
+
+
+def _interpolate(before: ReadRow, after: ReadRow, moment: dt.datetime, *, digits: int) -> Decimal:
     span = elapsed_microseconds(before.taken_at, after.taken_at)
     with localcontext(prec=PRECISION):
         share = Decimal(elapsed_microseconds(before.taken_at, moment)) / Decimal(span)
@@ -339,6 +352,78 @@ def _on_register(value: Decimal, *, digits: int) -> Decimal:
     return (value % Decimal(10) ** digits).quantize(READ_PLACES, ROUND_HALF_UP)
 
 
+def value_from_reads(
+    *, reads: Sequence[ReadRow], moment: dt.datetime, digits: int, annual_consumption: Decimal | None = None
+) -> RegisterValue:
+    """The register's value at `moment` from its counted reads in time order
+    (every read from a year before the moment on, and at least the last actual
+    read at or before it). Pure: the bill run calls it for many registers at
+    once; `register_value_at` loads the reads of one register."""
+    if moment.tzinfo is None:
+        raise ValueError("The moment must be timezone-aware.")
+    actual = [row for row in reads if not row.is_estimate]
+    before = next((row for row in reversed(actual) if row.taken_at <= moment), None)
+    if before is not None and before.taken_at == moment:
+        return RegisterValue(before.value, False, ValueMethod.READ)
+    after = next((row for row in actual if row.taken_at > moment), None)
+    if before is not None and after is not None:
+        return RegisterValue(_interpolate(before, after, moment, digits=digits), False, ValueMethod.INTERPOLATED)
+    if after is not None:
+        raise NoRegisterValue(_("No reading of this register lies at or before this moment."))
+
+    # No actual read after the moment: estimates after the last actual read stand.
+    estimates = [row for row in reads if row.is_estimate and (before is None or row.taken_at > before.taken_at)]
+    estimate_before = next((row for row in reversed(estimates) if row.taken_at <= moment), None)
+    if estimate_before is not None and estimate_before.taken_at == moment:
+        return RegisterValue(estimate_before.value, True, ESTIMATION_METHOD[estimate_before.estimation])
+    anchor = estimate_before or before
+    if anchor is None:
+        raise NoRegisterValue(_("No reading of this register lies at or before this moment."))
+    estimate_after = next((row for row in estimates if row.taken_at > moment), None)
+    if estimate_after is not None:
+        return RegisterValue(
+            _interpolate(anchor, estimate_after, moment, digits=digits),
+            True,
+            ESTIMATION_METHOD[estimate_after.estimation],
+        )
+    daily = _history_daily_use(reads, before=moment, digits=digits)
+    with localcontext(prec=PRECISION):
+        if daily is not None:
+            use, method = daily * elapsed_days(anchor.taken_at, moment), ValueMethod.ESTIMATED_HISTORY
+        elif annual_consumption is not None:
+            use = profile_use_between(annual=annual_consumption, start_at=anchor.taken_at, end_at=moment)
+            method = ValueMethod.ESTIMATED_PROFILE
+        else:
+            raise NoRegisterValue(_("There is no history and no expected yearly consumption to estimate from."))
+    return RegisterValue(_on_register(anchor.value + use, digits=digits), True, method)
+
+
+def reads_for_value(*, register: Register, moment: dt.datetime) -> list[ReadRow]:
+    """The counted reads `value_from_reads` needs for one register and moment."""
+    counted = _counted(register)
+    before = (
+        counted.exclude(source=Read.Source.ESTIMATED)
+        .filter(taken_at__lte=moment)
+        .order_by("-taken_at", "-id")
+        .values_list("taken_at", flat=True)
+        .first()
+    )
+    since = moment - dt.timedelta(days=HISTORY_DAYS)
+    if before is not None:
+        since = min(since, before)
+    rows = counted.filter(taken_at__gte=since)
+    after = (
+        counted.exclude(source=Read.Source.ESTIMATED)
+        .filter(taken_at__gt=moment)
+        .order_by("taken_at", "id")
+        .values_list("taken_at", flat=True)
+        .first()
+    )
+    if after is not None:
+        rows = rows.filter(taken_at__lte=after)
+    return [ReadRow(*values) for values in rows.order_by("taken_at", "id").values_list(*READ_ROW_FIELDS)]
+
+
 def register_value_at(
     *, register: Register, moment: dt.datetime, annual_consumption: Decimal | None = None
 ) -> RegisterValue:
@@ -347,40 +432,12 @@ def register_value_at(
     the last read and neither history nor `annual_consumption` estimates it."""
     if moment.tzinfo is None:
         raise ValueError("The moment must be timezone-aware.")
-    actual = _counted(register).exclude(source=Read.Source.ESTIMATED)
-    before = actual.filter(taken_at__lte=moment).order_by("-taken_at", "id").first()
-    if before is not None and before.taken_at == moment:
-        return RegisterValue(before.value, False, ValueMethod.READ)
-    after = actual.filter(taken_at__gt=moment).order_by("taken_at", "id").first()
-    if before is not None and after is not None:
-        return RegisterValue(
-            _interpolate(before, after, moment, digits=register.digits), False, ValueMethod.INTERPOLATED
-        )
-    if after is not None:
-        raise NoRegisterValue(_("No reading of this register lies at or before this moment."))
-
-    # No actual read after the moment: estimates after the last actual read stand.
-    estimates = _counted(register).filter(source=Read.Source.ESTIMATED)
-    if before is not None:
-        estimates = estimates.filter(taken_at__gt=before.taken_at)
-    estimate_before = estimates.filter(taken_at__lte=moment).order_by("-taken_at", "id").first()
-    if estimate_before is not None and estimate_before.taken_at == moment:
-        return RegisterValue(estimate_before.value, True, ESTIMATION_METHOD[estimate_before.estimation])
-    anchor = estimate_before or before
-    if anchor is None:
-        raise NoRegisterValue(_("No reading of this register lies at or before this moment."))
-    estimate_after = estimates.filter(taken_at__gt=moment).order_by("taken_at", "id").first()
-    if estimate_after is not None:
-        return RegisterValue(
-            _interpolate(anchor, estimate_after, moment, digits=register.digits),
-            True,
-            ESTIMATION_METHOD[estimate_after.estimation],
-        )
-    forward = _forward(register=register, anchor=anchor, moment=moment, annual_consumption=annual_consumption)
-    if forward is None:
-        raise NoRegisterValue(_("There is no history and no expected yearly consumption to estimate from."))
-    use, method = forward
-    return RegisterValue(_on_register(anchor.value + use, digits=register.digits), True, method)
+    return value_from_reads(
+        reads=reads_for_value(register=register, moment=moment),
+        moment=moment,
+        digits=register.digits,
+        annual_consumption=annual_consumption,
+    )
 
 
 def read_estimate(*, register: Register, day: dt.date, annual_consumption: Decimal | None) -> Read:

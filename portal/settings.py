@@ -51,6 +51,8 @@ INSTALLED_APPS = [
     "metering",
     "accounts",
     "billing",
+    "payments",
+    "support",
     "portal",
 ]
 

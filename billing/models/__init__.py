@@ -1,0 +1,41 @@
+"""Billing's models, one module a topic: supply (tariffs, VAT, agreements,
+preferences, read imports), settings, invoices and ledger, bill runs."""
+
+from billing.models.invoices import (
+    Instalment,
+    Invoice,
+    InvoiceLine,
+    InvoiceReading,
+    LedgerClearing,
+    LedgerEntry,
+)
+from billing.models.runs import BillRun, BillRunItem
+from billing.models.settings import BillingSettings
+from billing.models.supply import (
+    BillingPreferences,
+    ReadImportJob,
+    ServiceAgreement,
+    Tariff,
+    TariffPrice,
+    TariffVersion,
+    VatRate,
+)
+
+__all__ = [
+    "BillRun",
+    "BillRunItem",
+    "BillingPreferences",
+    "BillingSettings",
+    "Instalment",
+    "Invoice",
+    "InvoiceLine",
+    "InvoiceReading",
+    "LedgerClearing",
+    "LedgerEntry",
+    "ReadImportJob",
+    "ServiceAgreement",
+    "Tariff",
+    "TariffPrice",
+    "TariffVersion",
+    "VatRate",
+]

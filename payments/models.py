@@ -1,0 +1,1 @@
+"""Payments: providers, payments, allocation, refunds, SEPA, bank statements."""

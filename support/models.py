@@ -1,0 +1,1 @@
+"""Customer service: help centre, questions, tickets, SLAs."""
