@@ -14,7 +14,7 @@ from django.db.models import Sum
 from django.db.models.functions import Coalesce
 
 from accounts.models import Account
-from billing.models import Invoice, LedgerClearing, LedgerEntry
+from billing.models import DunningHold, Invoice, LedgerClearing, LedgerEntry
 from portal.core.money import round_money
 
 ZERO = Decimal("0.00")
@@ -152,3 +152,8 @@ def entry_open_amount(*, entry: LedgerEntry) -> Decimal:
     if entry.amount > 0:
         return entry.amount - _cleared([entry.pk], side="debit").get(entry.pk, ZERO)
     return -entry.amount - _cleared([entry.pk], side="credit").get(entry.pk, ZERO)
+
+
+def invoice_dunning_paused(*, invoice: Invoice) -> bool:
+    """Whether dunning waits for this invoice (an active hold: dispute, plan)."""
+    return DunningHold.objects.filter(invoice=invoice, released_at__isnull=True).exists()

@@ -2,6 +2,7 @@
 preferences, read imports), settings, invoices and ledger, bill runs."""
 
 from billing.models.invoices import (
+    DunningHold,
     Instalment,
     Invoice,
     InvoiceLine,
@@ -26,6 +27,7 @@ __all__ = [
     "BillRunItem",
     "BillingPreferences",
     "BillingSettings",
+    "DunningHold",
     "Instalment",
     "Invoice",
     "InvoiceLine",

@@ -348,3 +348,37 @@ class LedgerClearing(models.Model):
 
     def __str__(self) -> str:
         return f"{self.credit_id} → {self.debit_id}: {self.amount}"
+
+
+class DunningHold(models.Model):
+    """Dunning is paused for one invoice while the hold is active (a billing
+    dispute, a payment plan); released holds stay as history."""
+
+    class Reason(models.TextChoices):
+        DISPUTE = "DISPUTE", _("billing dispute")
+        PAYMENT_PLAN = "PAYMENT_PLAN", _("payment plan")
+        AGENT = "AGENT", _("set by an agent")
+
+    invoice = models.ForeignKey(
+        Invoice, on_delete=models.PROTECT, related_name="dunning_holds", verbose_name=_("invoice")
+    )
+    reason = models.CharField(_("reason"), max_length=14, choices=Reason.choices)
+    # What set the hold, e.g. "ticket:T-2026-000012".
+    source = models.CharField(_("set by"), max_length=60)
+    note = models.CharField(_("note"), max_length=300, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    released_at = models.DateTimeField(_("released at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("dunning hold")
+        verbose_name_plural = _("dunning holds")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["invoice", "source"],
+                condition=Q(released_at__isnull=True),
+                name="one_active_hold_per_invoice_and_source",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.invoice} {self.get_reason_display()}"
