@@ -208,7 +208,19 @@ CELERY_BEAT_SCHEDULE = {
         "task": "billing.tasks.activate_due_agreements",
         "schedule": crontab(hour=0, minute=30),
     },
+    "daily-bill-run": {"task": "billing.tasks.bill_run_daily", "schedule": crontab(hour=2, minute=0)},
+    "escalate-tickets": {"task": "support.tasks.escalate_tickets", "schedule": crontab(minute="*/10")},
+    "fetch-support-mail": {"task": "support.tasks.fetch_support_mail", "schedule": crontab(minute="*/5")},
+    "sepa-collect": {"task": "payments.tasks.sepa_collect_due", "schedule": crontab(hour=6, minute=0)},
 }
+
+# --- Support mailbox (IMAP; without a host, .eml files in var/support-mail) --
+SUPPORT_IMAP_HOST = env.str("SUPPORT_IMAP_HOST", default="")
+SUPPORT_IMAP_PORT = env.int("SUPPORT_IMAP_PORT", default=993)
+SUPPORT_IMAP_USER = env.str("SUPPORT_IMAP_USER", default="")
+SUPPORT_IMAP_PASSWORD = env.str("SUPPORT_IMAP_PASSWORD", default="")
+SUPPORT_IMAP_FOLDER = env.str("SUPPORT_IMAP_FOLDER", default="INBOX")
+SUPPORT_MAIL_DIR = env.path("SUPPORT_MAIL_DIR", default=str(VAR_DIR / "support-mail"))
 
 # --- Company data (printed on mandates, mails, later on bills) -------------
 COMPANY_NAME = env.str("COMPANY_NAME", default="Stadtwerke Musterstadt GmbH")
@@ -224,6 +236,22 @@ ACCOUNT_NUMBER_START = 10_000_000
 SUPPLY_START_MAX_DAYS_BACK = env.int("SUPPLY_START_MAX_DAYS_BACK", default=42)
 # A price change must be announced this long before it applies (EnWG §41(5)).
 PRICE_CHANGE_NOTICE_WEEKS = env.int("PRICE_CHANGE_NOTICE_WEEKS", default=6)
+# Issued bills are rendered and sent by their own task (the bill-run bench turns it off).
+BILLING_DELIVER_ON_ISSUE = env.bool("BILLING_DELIVER_ON_ISSUE", default=True)
+
+# --- Online payments ---------------------------------------------------------
+# Without a secret key the labelled sandbox provider takes Stripe's place (no real money).
+STRIPE_SECRET_KEY = env.str("STRIPE_SECRET_KEY", default="")
+STRIPE_PUBLISHABLE_KEY = env.str("STRIPE_PUBLISHABLE_KEY", default="")
+STRIPE_WEBHOOK_SECRET = env.str("STRIPE_WEBHOOK_SECRET", default="")
+# Payment providers offered, by import path; the first one available takes online payments.
+PAYMENT_PROVIDERS = ["payments.providers.stripe.StripeProvider", "payments.providers.sandbox.SandboxProvider"]
+
+# --- SEPA direct debit and bank statements -----------------------------------
+# Customers hear of a direct debit this many calendar days before it is collected.
+SEPA_PRENOTIFICATION_DAYS = env.int("SEPA_PRENOTIFICATION_DAYS", default=14)
+# What a returned direct debit costs the customer (EUR, e.g. "3.50"); 0 books no fee.
+SEPA_RETURN_FEE = env.str("SEPA_RETURN_FEE", default="0")
 
 # --- Security --------------------------------------------------------------
 SESSION_COOKIE_HTTPONLY = True
