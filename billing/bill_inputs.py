@@ -44,8 +44,8 @@ class PreviousBill:
     period_start: dt.date
     period_end: dt.date
     gross_total: Decimal
-    # (meter serial, OBIS) -> (end value, how it was obtained)
-    end_values: dict[tuple[str, str], tuple[Decimal, str]]
+    # (meter serial, OBIS) -> (end value, how it was obtained, who read it)
+    end_values: dict[tuple[str, str], tuple[Decimal, str, str]]
 
 
 @dataclass
@@ -110,11 +110,11 @@ def _previous_bills(account_ids: list[int]) -> dict[int, PreviousBill]:
         )
         if latest.get(row["account_id"]) == row["period_start"]
     ]
-    ends: dict[int, dict[tuple[str, str], tuple[Decimal, str]]] = defaultdict(dict)
-    for invoice_id, serial, obis, value, method in InvoiceReading.objects.filter(
+    ends: dict[int, dict[tuple[str, str], tuple[Decimal, str, str]]] = defaultdict(dict)
+    for invoice_id, serial, obis, value, method, source in InvoiceReading.objects.filter(
         invoice_id__in=[row["id"] for row in rows]
-    ).values_list("invoice_id", "meter_serial", "obis", "end_value", "end_method"):
-        ends[invoice_id][(serial, obis)] = (value, method)
+    ).values_list("invoice_id", "meter_serial", "obis", "end_value", "end_method", "end_source"):
+        ends[invoice_id][(serial, obis)] = (value, method, source)
     return {
         row["account_id"]: PreviousBill(
             row["id"], row["period_start"], row["period_end"], row["gross_total"], ends.get(row["id"], {})

@@ -62,6 +62,8 @@ class BoundValue:
     value: Decimal
     method: str
     estimated: bool
+    # Who took the reading when the value is a reading (smart meter, customer …).
+    source: str = ""
 
 
 @dataclass(frozen=True)

@@ -175,8 +175,8 @@ def _labels() -> Labels:
 
 def _bound(*, register, reads, moment, annual, start_from_previous) -> BoundValue:
     if start_from_previous is not None:
-        value, method = start_from_previous
-        return BoundValue(moment, value, method, method.startswith("estimated"))
+        value, method, source = start_from_previous
+        return BoundValue(moment, value, method, method.startswith("estimated"), source)
     try:
         found = value_from_reads(reads=reads, moment=moment, digits=register.digits, annual_consumption=annual)
     except NoRegisterValue:
@@ -187,7 +187,7 @@ def _bound(*, register, reads, moment, annual, start_from_previous) -> BoundValu
             digits=register.digits,
             annual_consumption=annual,
         )
-    return BoundValue(moment, found.value, found.method, found.estimated)
+    return BoundValue(moment, found.value, found.method, found.estimated, found.source)
 
 
 def _last_actual_before(reads, moment: dt.datetime) -> dt.datetime | None:
@@ -502,9 +502,11 @@ def _readings_of(invoice: Invoice, draft: Draft) -> list[InvoiceReading]:
                 start_at=use.start.at,
                 start_value=use.start.value,
                 start_method=use.start.method,
+                start_source=use.start.source,
                 end_at=use.end.at,
                 end_value=use.end.value,
                 end_method=use.end.method,
+                end_source=use.end.source,
                 consumption=result.consumption,
                 state_number=factors.state_number if factors else None,
                 calorific_value=factors.calorific_value if factors else None,

@@ -105,6 +105,8 @@ class RegisterValue:
     value: Decimal
     estimated: bool
     method: str
+    # Who took the reading (Read.Source) when the value is a reading itself.
+    source: str = ""
 
 
 def elapsed_days(start_at: dt.datetime, end_at: dt.datetime) -> Decimal:
@@ -364,7 +366,7 @@ def value_from_reads(
     actual = [row for row in reads if not row.is_estimate]
     before = next((row for row in reversed(actual) if row.taken_at <= moment), None)
     if before is not None and before.taken_at == moment:
-        return RegisterValue(before.value, False, ValueMethod.READ)
+        return RegisterValue(before.value, False, ValueMethod.READ, before.source)
     after = next((row for row in actual if row.taken_at > moment), None)
     if before is not None and after is not None:
         return RegisterValue(_interpolate(before, after, moment, digits=digits), False, ValueMethod.INTERPOLATED)

@@ -10,6 +10,7 @@ from billing.models.invoices import (
     LedgerClearing,
     LedgerEntry,
 )
+from billing.models.print import PrintBatch, PrintBatchLetter
 from billing.models.runs import BillRun, BillRunItem
 from billing.models.settings import BillingSettings
 from billing.models.supply import (
@@ -34,6 +35,8 @@ __all__ = [
     "InvoiceReading",
     "LedgerClearing",
     "LedgerEntry",
+    "PrintBatch",
+    "PrintBatchLetter",
     "ReadImportJob",
     "ServiceAgreement",
     "Tariff",

@@ -215,9 +215,11 @@ class InvoiceReading(models.Model):
     start_at = models.DateTimeField(_("start"))
     start_value = models.DecimalField(_("start value"), max_digits=15, decimal_places=3)
     start_method = models.CharField(_("start value obtained"), max_length=20)
+    start_source = models.CharField(_("start reading taken by"), max_length=10, blank=True)
     end_at = models.DateTimeField(_("end"))
     end_value = models.DecimalField(_("end value"), max_digits=15, decimal_places=3)
     end_method = models.CharField(_("end value obtained"), max_length=20)
+    end_source = models.CharField(_("end reading taken by"), max_length=10, blank=True)
     consumption = models.DecimalField(_("consumption"), max_digits=15, decimal_places=3)
     # Gas: the billed kWh from m³ x state number x calorific value.
     state_number = models.DecimalField(_("state number"), max_digits=6, decimal_places=4, null=True, blank=True)

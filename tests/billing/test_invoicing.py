@@ -85,6 +85,7 @@ def test_a_plain_year_is_billed_and_booked_once():
         Decimal("4650.000"),
         "read",
     )
+    assert reading.end_source == "CUSTOMER"
 
     again = bill_account(account=agreement.account, as_of=dt.date(2027, 1, 6))
     assert again.status == "SKIPPED"
