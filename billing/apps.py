@@ -12,3 +12,8 @@ class BillingConfig(AppConfig):
         from billing.overlap_guard import ensure_overlap_guard
 
         post_migrate.connect(ensure_overlap_guard, sender=self, dispatch_uid="billing_overlap_guard")
+
+        from billing.budget import on_price_version_added
+        from billing.tariffs import price_version_added
+
+        price_version_added.connect(on_price_version_added, dispatch_uid="billing_budget_after_price_change")

@@ -30,7 +30,7 @@ from portal.core.money import round_money
 ONE_DAY = dt.timedelta(days=1)
 DAYS_PER_YEAR = Decimal(365)
 QUANTITY_PLACES = Decimal("0.000001")
-KWH = "kWh"
+KWH = "KWH"
 WHOLE = Decimal(1)
 
 
@@ -261,6 +261,7 @@ class Labels:
     """The words of the lines, in the bill's language."""
 
     consumption: str = "Consumption {register}"
+    consumption_plain: str = "Consumption"
     standing_charge: str = "Standing charge"
     monthly_fee: str = "Monthly fee"
     days: str = "days"
@@ -291,7 +292,9 @@ def supply_lines(*, supply: SupplyInput, labels: Labels) -> tuple[list[Line], li
                     supply=supply,
                     part=part,
                     kind="CONSUMPTION",
-                    description=labels.consumption.format(register=register.label or register.obis),
+                    description=labels.consumption.format(register=register.label)
+                    if register.label
+                    else labels.consumption_plain,
                     quantity=quantity,
                     unit=unit,
                     unit_price=price,

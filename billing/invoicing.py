@@ -22,6 +22,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from accounts.models import Account
 from billing.bill_inputs import READS_BEFORE_DAYS, AccountInputs, SharedInputs, inputs_load, shared_load
@@ -50,7 +51,6 @@ from billing.models import (
     ServiceAgreement,
 )
 from billing.models.settings import LEGAL_MIN_PAYMENT_TERMS_DAYS
-from billing.queries import register_label
 from metering.models import Read, Utility
 from metering.readings import NoRegisterValue, reads_for_value, value_from_reads
 from portal.core import clock
@@ -163,9 +163,18 @@ def _language(inputs: AccountInputs) -> str:
     return inputs.preferences.invoice_language or inputs.account.customer.language or "de"
 
 
+# Line descriptions name the register only where a meter has more than one rate.
+RATE_LABELS = {
+    "1-0:1.8.1": gettext_lazy("HT (peak rate)"),
+    "1-0:1.8.2": gettext_lazy("NT (off-peak rate)"),
+    "1-0:2.8.0": gettext_lazy("feed-in"),
+}
+
+
 def _labels() -> Labels:
     return Labels(
         consumption=_("Consumption %(register)s").replace("%(register)s", "{register}"),
+        consumption_plain=_("Consumption"),
         standing_charge=_("Standing charge"),
         monthly_fee=_("Monthly fee"),
         days=_("days"),
@@ -258,7 +267,7 @@ def _supply_input(
                     digits=register.digits,
                     start=begin,
                     end=finish,
-                    label=register_label(register.obis),
+                    label=str(RATE_LABELS.get(register.obis, "")),
                 )
             )
             last_year = _previous_year(register=register, reads=reads, start=first, end=last)
@@ -696,20 +705,30 @@ def bills_make(
             for draft in drafts:
                 try:
                     saved.extend(_save([draft], as_of=as_of, bill_run=bill_run, rules=rules))
-                except IntegrityError:
-                    saved.append(_already_billed(draft))
+                except IntegrityError as error:
+                    saved.append(_already_billed(draft, error=error))
         for outcome in saved:
             outcomes[outcome.account_id] = outcome
     return [outcomes[pk] for pk in account_ids]
 
 
-def _already_billed(draft: Draft) -> BillOutcome:
+def _already_billed(draft: Draft, *, error: IntegrityError) -> BillOutcome:
     existing = Invoice.objects.filter(
         account=draft.inputs.account,
         period_start=draft.plan.period_start,
         status__in=Invoice.LIVE_STATES,
         kind__in=Invoice.BILL_KINDS,
     ).first()
+    if existing is None:
+        logger.error("bill for account %s not saved: %s", draft.inputs.account.pk, error)
+        return BillOutcome(
+            draft.inputs.account.pk,
+            Status.FAILED,
+            period_start=draft.plan.period_start,
+            period_end=draft.plan.period_end,
+            gross_total=draft.calculation.gross_total,
+            reason=_("The bill could not be saved: %(error)s") % {"error": error},
+        )
     return BillOutcome(
         draft.inputs.account.pk,
         Status.SKIPPED,

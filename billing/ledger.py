@@ -20,6 +20,13 @@ from portal.core.money import round_money
 ZERO = Decimal("0.00")
 
 
+def _money(total) -> Decimal:
+    """A database sum as whole cents (SQLite adds decimals as floating point)."""
+    if total is None:
+        return ZERO
+    return round_money(Decimal(str(total)))
+
+
 def ledger_book(
     *,
     account: Account,
@@ -64,7 +71,7 @@ def account_balance(*, account: Account, as_of: dt.date | None = None) -> Decima
     entries = LedgerEntry.objects.filter(account=account)
     if as_of is not None:
         entries = entries.filter(booked_on__lte=as_of)
-    return entries.aggregate(total=Sum("amount"))["total"] or ZERO
+    return _money(entries.aggregate(total=Sum("amount"))["total"])
 
 
 def balances(*, account_ids: list[int]) -> dict[int, Decimal]:
@@ -75,8 +82,8 @@ def balances(*, account_ids: list[int]) -> dict[int, Decimal]:
         .annotate(total=Sum("amount"))
         .values_list("account_id", "total")
     )
-    found = dict(rows)
-    return {account_id: found.get(account_id) or ZERO for account_id in account_ids}
+    found = {account_id: _money(total) for account_id, total in rows}
+    return {account_id: found.get(account_id, ZERO) for account_id in account_ids}
 
 
 def _cleared(entry_ids: list[int], *, side: str) -> dict[int, Decimal]:
@@ -86,7 +93,7 @@ def _cleared(entry_ids: list[int], *, side: str) -> dict[int, Decimal]:
         .annotate(total=Sum("amount"))
         .values_list(f"{side}_id", "total")
     )
-    return dict(rows)
+    return {entry_id: _money(total) for entry_id, total in rows}
 
 
 def open_debits(*, account: Account) -> list[tuple[LedgerEntry, Decimal]]:

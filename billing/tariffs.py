@@ -19,6 +19,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.dispatch import Signal
 from django.utils.formats import date_format
 from django.utils.functional import Promise
 from django.utils.text import format_lazy
@@ -39,6 +40,9 @@ UNIT_PRICE_LIMIT = Decimal(10) ** (12 - UNIT_PRICE_PLACES)
 CHARGE_LIMIT = Decimal(10) ** (10 - CHARGE_PLACES)
 # Gross prices in the price-change notice: unit prices to a hundredth of a cent.
 GROSS_UNIT_PRICE_PLACES = Decimal("0.0001")
+
+# Sent by `tariff_version_add` inside its transaction, with `version` and `as_of`.
+price_version_added = Signal()
 
 
 class NoPriceOnDate(LookupError):
@@ -118,7 +122,16 @@ def yearly_estimate(*, tariff: Tariff, consumption: Decimal | None, day: dt.date
     price. A tariff priced per register only (HT/NT) is estimated at the mean
     of its register prices, as if the consumption were spread evenly."""
     version = version_on(tariff=tariff, day=day)
-    if tariff.utility == Utility.INTERNET:
+    rate = vat_rate_on(utility=tariff.utility, day=day)
+    return yearly_estimate_at(utility=tariff.utility, version=version, vat_rate=rate, consumption=consumption)
+
+
+def yearly_estimate_at(
+    *, utility: str, version: TariffVersion, vat_rate: Decimal, consumption: Decimal | None
+) -> YearlyEstimate:
+    """`yearly_estimate` for a price version (its prices prefetched) and VAT
+    rate already loaded, so many estimates need no queries."""
+    if utility == Utility.INTERNET:
         net = round_money((version.monthly_fee or Decimal("0")) * 12)
     else:
         prices = {price.obis: price.unit_price for price in version.prices.all()}
@@ -130,9 +143,8 @@ def yearly_estimate(*, tariff: Tariff, consumption: Decimal | None, day: dt.date
             price = Decimal("0")
         standing = version.standing_charge_per_year or Decimal("0")
         net = round_money(standing) + round_money((consumption or Decimal("0")) * price)
-    rate = vat_rate_on(utility=tariff.utility, day=day)
-    vat = round_money(net * rate)
-    return YearlyEstimate(net=net, vat=vat, gross=net + vat, vat_rate=rate)
+    vat = round_money(net * vat_rate)
+    return YearlyEstimate(net=net, vat=vat, gross=net + vat, vat_rate=vat_rate)
 
 
 def tariffs_offered(*, utility: str, customer_type: str, day: dt.date) -> list[Tariff]:
@@ -333,6 +345,7 @@ def tariff_version_add(
         for obis, price in prices.unit_prices.items():
             TariffPrice.objects.create(version=version, obis=obis, unit_price=price)
         _price_change_notify(tariff=tariff, previous=previous, version=version)
+        price_version_added.send(sender=TariffVersion, version=version, as_of=as_of)
     return version
 
 

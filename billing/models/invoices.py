@@ -7,6 +7,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
+from django.db.models.functions import Round
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Account
@@ -109,7 +110,7 @@ class Invoice(models.Model):
                 name="one_credit_note_per_invoice",
             ),
             models.CheckConstraint(
-                condition=Q(gross_total=F("net_total") + F("vat_total")), name="gross_is_net_plus_vat"
+                condition=Q(gross_total=Round(F("net_total") + F("vat_total"), 2)), name="gross_is_net_plus_vat"
             ),
             models.CheckConstraint(condition=Q(period_end__gte=F("period_start")), name="invoice_period_in_order"),
             models.CheckConstraint(
