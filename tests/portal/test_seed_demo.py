@@ -4,9 +4,11 @@ import datetime as dt
 import io
 
 import pytest
+import time_machine
 from django.core.management import call_command
 
-from billing.models import ServiceAgreement, Tariff, TariffPrice, TariffVersion
+from billing.ledger import account_balance
+from billing.models import Invoice, ServiceAgreement, Tariff, TariffPrice, TariffVersion
 from billing.tariffs import tariffs_offered, yearly_estimate
 from metering.identifiers import is_market_location_id
 from metering.models import GasConversionFactor, Meter, Read, SupplyPoint, Utility
@@ -42,7 +44,21 @@ def test_the_demo_customer_has_an_active_electricity_supply():
     assert agreement.supply_point.utility == Utility.ELECTRICITY
     assert is_market_location_id(agreement.supply_point.identifier)
     assert agreement.tariff.code == "STROM-BASIS"
-    assert Read.objects.filter(register__meter__supply_point=agreement.supply_point).count() == 1
+    assert Read.objects.filter(register__meter__supply_point=agreement.supply_point, value=14823).count() == 1
+
+
+@time_machine.travel(dt.datetime(2026, 11, 27, 10, tzinfo=dt.UTC), tick=False)
+def test_the_demo_customer_has_monthly_bills_the_older_ones_paid():
+    seed()
+    seed()
+
+    invoices = Invoice.objects.filter(account__customer__email="customer@example.com").order_by("period_start")
+    assert [invoice.period_start.month for invoice in invoices] == list(range(1, 11))
+    assert {invoice.number for invoice in invoices} == {f"RE2026-{n:06d}" for n in range(1, 11)}
+    account = invoices[0].account
+    # Bills issued more than 45 days ago are paid; October's, issued on 1 November, is open.
+    unpaid = [invoice for invoice in invoices if invoice.issue_date > dt.date(2026, 10, 13)]
+    assert account_balance(account=account) == sum(invoice.gross_total for invoice in unpaid)
 
 
 @pytest.mark.parametrize(

@@ -10,17 +10,22 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand
 from django.db import transaction
+from django.test.utils import override_settings
 
 from accounts.models import Customer
 from accounts.services import OnboardingData, customer_onboard
 from billing.agreements import SupplyRequest, supply_import
-from billing.models import ServiceAgreement, Tariff
+from billing.invoicing import bill_account
+from billing.models import BillingPreferences, Invoice, ServiceAgreement, Tariff
 from billing.tariff_import import tariffs_import
 from metering.identifiers import market_location_check_digit
-from metering.models import GasConversionFactor, Utility
+from metering.models import GasConversionFactor, Read, Register, Utility
 from metering.services import PremiseData
+from payments.services import payment_external
 from portal.core import clock
 from portal.roles import ensure_roles
+from support.faq_seed import faq_seed
+from support.seed import support_seed
 
 DEMO_PASSWORD = "portal-demo"  # demo seed only
 
@@ -168,6 +173,9 @@ class Command(BaseCommand):
                     defaults={"state_number": state_number, "calorific_value": calorific_value},
                 )
             self._electricity_supply(Customer.objects.get(email="customer@example.com"))
+            self._bills(Customer.objects.get(email="customer@example.com"))
+            support_seed()
+            faq_seed()
         self.stdout.write(self.style.SUCCESS("Demo data ready. Logins (password: portal-demo):"))
         for user, role in ((customer_user, "customer"), (agent, "agent"), (supervisor, "supervisor"), (admin, "admin")):
             self.stdout.write(f"  {role:<11} {user.email}")
@@ -208,6 +216,46 @@ class Command(BaseCommand):
             ),
             as_of=clock.today(),
         )
+
+    def _bills(self, customer: Customer) -> None:
+        """Monthly smart-meter reads and monthly bills for the demo customer
+        since the supply started, the older ones paid by transfer."""
+        account = customer.accounts.order_by("id").first()
+        BillingPreferences.objects.update_or_create(
+            account=account, defaults={"frequency": BillingPreferences.Frequency.MONTHLY, "budget_billing": False}
+        )
+        register = Register.objects.get(meter__serial="1EMH0012345678", obis="1-0:1.8.0")
+        today = clock.today()
+        month, value = PRICES_FROM, Decimal("14823.0")
+        # A household's year: more in winter, less in summer (kWh per month).
+        use = [Decimal(n) for n in (260, 240, 225, 195, 170, 150, 145, 150, 170, 205, 235, 255)]
+        with override_settings(BILLING_DELIVER_ON_ISSUE=False):
+            while True:
+                next_month = (month + dt.timedelta(days=32)).replace(day=1)
+                if next_month > today:
+                    break
+                value += use[month.month - 1]
+                Read.objects.get_or_create(
+                    register=register,
+                    taken_at=clock.start_of_day(next_month),
+                    source=Read.Source.SMART,
+                    defaults={"value": value},
+                )
+                bill_account(account=account, as_of=next_month)
+                month = next_month
+        paid_until = today - dt.timedelta(days=45)
+        paid = Invoice.objects.filter(account=account, status=Invoice.Status.ISSUED, issue_date__lte=paid_until)
+        for invoice in paid.order_by("issue_date", "id"):
+            payment_external(
+                account=account,
+                amount=invoice.amount_due,
+                received_on=invoice.issue_date + dt.timedelta(days=10),
+                reference=f"DEMO-{invoice.number}",
+                method="TRANSFER",
+                as_of=today,
+                invoice=invoice,
+                payer_name=customer.display_name,
+            )
 
     def _customer(self, row: tuple, *, user) -> None:
         email, first, last, street, number, postcode, city, iban, language, company = row
