@@ -14,7 +14,6 @@ import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
 
-import weasyprint
 from django.conf import settings
 from django.template.loader import render_to_string
 from django.utils import formats, translation
@@ -244,4 +243,6 @@ def contract_summary_pdf(*, agreement: ServiceAgreement, language: str, as_of: d
     consumer rights and (energy) the arbitration board."""
     with translation.override(language):
         html = render_to_string(TEMPLATE, _context(agreement=agreement, language=language, as_of=as_of))
+    import weasyprint  # loaded when a PDF is made, not at start-up
+
     return weasyprint.HTML(string=html).write_pdf()

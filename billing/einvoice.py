@@ -17,7 +17,6 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-import facturx
 from django.utils import translation
 from django.utils.translation import gettext as _
 from drafthorse.models.accounting import ApplicableTradeTax
@@ -233,6 +232,8 @@ def einvoice_xml(*, invoice: Invoice) -> bytes:
 
 def einvoice_embed(*, pdf: bytes, xml: bytes, invoice: Invoice) -> bytes:
     """The PDF as PDF/A-3 with the XML attached as factur-x.xml (checked against the XSD)."""
+    import facturx  # loaded when a PDF is made, not at start-up
+
     return facturx.generate_from_binary(
         pdf,
         xml,

@@ -11,7 +11,6 @@ bill has no PDF.
 
 from __future__ import annotations
 
-import weasyprint
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.template.loader import render_to_string
@@ -40,6 +39,8 @@ def invoice_pdf_render(*, invoice: Invoice) -> bytes:
         raise InvoiceNotIssued(_("A bill gets its PDF when it is issued."))
     with translation.override(invoice.language):
         html = render_to_string(TEMPLATE, {"bill": invoice_view(invoice=invoice)})
+        import weasyprint  # loaded when a PDF is made, not at start-up
+
         pdf = weasyprint.HTML(string=html).write_pdf(pdf_variant="pdf/a-3b" if invoice.is_business else None)
     if invoice.is_business:
         pdf = einvoice_embed(pdf=pdf, xml=einvoice_xml(invoice=invoice), invoice=invoice)

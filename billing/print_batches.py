@@ -9,7 +9,6 @@ from __future__ import annotations
 import datetime as dt
 import io
 
-import weasyprint
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
@@ -43,6 +42,8 @@ def _cover(message: OutboxMessage, *, rules: BillingSettings) -> bytes:
                 "body": message.body,
             },
         )
+    import weasyprint  # loaded when a PDF is made, not at start-up
+
     return weasyprint.HTML(string=html).write_pdf()
 
 
