@@ -1,0 +1,11 @@
+from celery import shared_task
+
+from payments import sepa
+from portal.core import clock
+
+
+@shared_task
+def sepa_collect_due() -> int | None:
+    """The daily direct-debit run (idempotent: a second run for the day creates nothing)."""
+    run = sepa.sepa_collect(as_of=clock.today())
+    return run.batch.pk if run.batch is not None else None
