@@ -109,7 +109,9 @@ def bill_plan_for(
     Billing continues the day after the last bill (or at the first agreement's
     start) and runs to the end of that calendar period; when every agreement
     has ended by then, the final bill ends on the last day of supply. A period
-    is due once its last day lies on or before `as_of`."""
+    is due from the day after its last day (when its end reading, taken at
+    00:00 of that day, can exist): the nightly run on D bills periods ending
+    before D."""
     start = last_billed_end + ONE_DAY if last_billed_end else None
     relevant = [a for a in agreements if (start is None or a.end_date is None or a.end_date >= start)]
     relevant = [a for a in relevant if a.start_date <= as_of]
@@ -123,7 +125,7 @@ def bill_plan_for(
         last_supply = max(a.end_date for a in relevant)
         if last_supply <= period_end:
             period_end, kind = last_supply, Invoice.Kind.FINAL
-    if period_end > as_of:
+    if period_end >= as_of:
         return None
     return BillPlan(first, period_end, kind)
 

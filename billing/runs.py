@@ -40,8 +40,11 @@ from portal.core import clock
 logger = logging.getLogger(__name__)
 
 # Items billed in one transaction inside a chunk: what a crashed worker loses
-# at most, and how often a chunk task looks whether its run was stopped.
-ITEMS_PER_TRANSACTION = 100
+# at most, and how often a chunk task looks whether its run was stopped. A
+# whole default chunk: bills_make's fixed cost per call (loading shared data,
+# a few queries) weighs less; with 2 workers, 10,000 accounts went at ~325/s
+# against ~235/s with 100 a transaction.
+ITEMS_PER_TRANSACTION = 500
 ITEM_BATCH = 5000
 RESUMABLE_STATES = (BillRun.Status.RUNNING, BillRun.Status.STOPPED, BillRun.Status.FAILED)
 

@@ -42,6 +42,7 @@ from billing.models import ServiceAgreement, Tariff, TariffPrice, TariffVersion
 from billing.read_import import MAX_API_ITEMS, reads_import_items
 from billing.tariffs import NoVatRateOnDate, tariffs_offered, vat_rate_on
 from metering.models import Meter, Premise, Register, Utility
+from payments.api import router_build as payments_router_build
 from portal.core import clock
 from portal.core.apikeys import KNOWN_SCOPES, api_key_authenticate
 from portal.core.models import ApiKey
@@ -841,3 +842,7 @@ def reads_deliver(request: HttpRequest, payload: list[ReadIn]) -> list[dict[str,
     if len(payload) > MAX_API_ITEMS:
         raise HttpError(413, _("Send at most %(max)d reads per request; split the list.") % {"max": MAX_API_ITEMS})
     return reads_import_items(items=[item.model_dump() for item in payload], now=clock.now())
+
+
+api.add_router("", payments_router_build(customer_auth=customer_auth, key_auth=ApiKeyAuth))
+api.add_router("", "billing.api.router", auth=[customer_auth, ApiKeyAuth(scope="billing:read")])

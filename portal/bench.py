@@ -39,6 +39,7 @@ from billing.read_import import reads_import_csv
 from metering.identifiers import market_location_check_digit
 from metering.models import Meter, Premise, Read, Register, SupplyPoint, Unit, Utility
 from metering.profiles import profile_use
+from portal.bench_billing import bench_bill_run
 from portal.core import clock
 from portal.core.models import OutboxMessage
 
@@ -535,4 +536,5 @@ BENCHES: dict[str, Callable[[BenchContext], list[dict[str, Any]]]] = {
     "onboarding": bench_onboarding,
     "import_reads": bench_import_reads,
     "consumption_page": bench_consumption_page,
+    "bill_run": bench_bill_run,
 }

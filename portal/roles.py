@@ -27,6 +27,57 @@ READ_REVIEW_PERMISSIONS = [
 ]
 # Agents and supervisors upload CSV files of meter reads in the back-office.
 READ_IMPORT_PERMISSIONS = ["metering.add_read"]
+# Agents work the ticket queues their groups are members of; supervisors see every
+# queue, the escalations and the reports, and keep the canned replies.
+TICKET_AGENT_PERMISSIONS = [
+    "support.view_ticket",
+    "support.work_ticket",
+    "support.view_queue",
+    "support.view_cannedreply",
+]
+TICKET_SUPERVISOR_PERMISSIONS = [
+    *TICKET_AGENT_PERMISSIONS,
+    "support.view_all_queues",
+    "support.view_escalations",
+    "support.view_ticket_reports",
+    "support.add_cannedreply",
+    "support.change_cannedreply",
+]
+# Agents and supervisors see payments with their allocations, record manual payments and refund credit balances.
+PAYMENT_PERMISSIONS = [
+    "payments.view_payment",
+    "payments.add_payment",
+    "payments.view_refund",
+    "payments.add_refund",
+    "payments.view_checkoutsession",
+    "payments.view_providerevent",
+]
+# Agents and supervisors download the SEPA direct-debit files and mark them confirmed, import bank
+# statements and work the reconciliation queue.
+BANK_PERMISSIONS = [
+    "payments.view_sepabatch",
+    "payments.change_sepabatch",
+    "payments.view_sepacollection",
+    "payments.view_bankstatement",
+    "payments.add_bankstatement",
+    "payments.view_banktransaction",
+    "payments.change_banktransaction",
+]
+# Agents and supervisors see and change the monthly instalment (budget billing) on the customer page.
+BUDGET_PERMISSIONS = ["billing.view_billingpreferences", "billing.change_billingpreferences", "billing.view_instalment"]
+# Agents follow bill runs and their held and failed accounts; supervisors also start, stop and resume them.
+BILL_RUN_VIEW_PERMISSIONS = ["billing.view_billrun", "billing.view_billrunitem"]
+BILL_RUN_MANAGE_PERMISSIONS = [*BILL_RUN_VIEW_PERMISSIONS, "billing.add_billrun", "billing.change_billrun"]
+# Agents and supervisors see bills and statements, release or rebill held bills, cancel bills with a
+# credit note and change billing preferences; supervisors also run the accounting export.
+BILL_PERMISSIONS = [
+    "billing.view_invoice",
+    "billing.change_invoice",
+    "billing.view_ledgerentry",
+    "billing.view_billingpreferences",
+    "billing.change_billingpreferences",
+]
+ACCOUNTING_EXPORT_PERMISSIONS = ["billing.view_billingsettings"]
 
 ROLE_PERMISSIONS: dict[str, list[str]] = {
     "Agents": [
@@ -40,6 +91,12 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         *SUPPLY_PERMISSIONS,
         *READ_REVIEW_PERMISSIONS,
         *READ_IMPORT_PERMISSIONS,
+        *PAYMENT_PERMISSIONS,
+        *BANK_PERMISSIONS,
+        *BUDGET_PERMISSIONS,
+        *BILL_RUN_VIEW_PERMISSIONS,
+        *BILL_PERMISSIONS,
+        *TICKET_AGENT_PERMISSIONS,
     ],
     "Supervisors": [
         "accounts.view_customer",
@@ -55,6 +112,13 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         *SUPPLY_PERMISSIONS,
         *READ_REVIEW_PERMISSIONS,
         *READ_IMPORT_PERMISSIONS,
+        *PAYMENT_PERMISSIONS,
+        *BANK_PERMISSIONS,
+        *BUDGET_PERMISSIONS,
+        *BILL_RUN_MANAGE_PERMISSIONS,
+        *BILL_PERMISSIONS,
+        *ACCOUNTING_EXPORT_PERMISSIONS,
+        *TICKET_SUPERVISOR_PERMISSIONS,
     ],
     "Admins": [],  # admins are superusers; the group marks them for two-factor
 }

@@ -192,6 +192,7 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "data_folder_in": str(BROKER_DIR / "out"),
         "data_folder_out": str(BROKER_DIR / "out"),
         "processed_folder": str(BROKER_DIR / "processed"),
+        "control_folder": str(BROKER_DIR / "control"),  # exchange tables; kombu's default is ./control
         "store_processed": False,
     }
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
@@ -209,6 +210,7 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(hour=0, minute=30),
     },
     "daily-bill-run": {"task": "billing.tasks.bill_run_daily", "schedule": crontab(hour=2, minute=0)},
+    "raise-instalments": {"task": "billing.tasks.raise_instalments", "schedule": crontab(hour=1, minute=0)},
     "escalate-tickets": {"task": "support.tasks.escalate_tickets", "schedule": crontab(minute="*/10")},
     "fetch-support-mail": {"task": "support.tasks.fetch_support_mail", "schedule": crontab(minute="*/5")},
     "sepa-collect": {"task": "payments.tasks.sepa_collect_due", "schedule": crontab(hour=6, minute=0)},

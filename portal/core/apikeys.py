@@ -15,6 +15,7 @@ KNOWN_SCOPES = (
     "payments:read",
     "payments:write",
     "supply:write",
+    "billing:read",
 )
 
 

@@ -47,14 +47,14 @@ def test_calendar_periods_follow_the_calendar():
     assert calendar_period(dt.date(2028, 2, 29), months=12) == (dt.date(2028, 1, 1), dt.date(2028, 12, 31))
 
 
-def test_a_period_is_due_only_once_its_last_day_has_come():
+def test_a_period_is_due_from_the_day_after_its_last_day():
     agreement = yearly_supply()
     agreements = [agreement]
     assert (
-        bill_plan_for(frequency="ANNUAL", agreements=agreements, last_billed_end=None, as_of=dt.date(2026, 12, 30))
+        bill_plan_for(frequency="ANNUAL", agreements=agreements, last_billed_end=None, as_of=dt.date(2026, 12, 31))
         is None
     )
-    plan = bill_plan_for(frequency="ANNUAL", agreements=agreements, last_billed_end=None, as_of=dt.date(2026, 12, 31))
+    plan = bill_plan_for(frequency="ANNUAL", agreements=agreements, last_billed_end=None, as_of=dt.date(2027, 1, 1))
     assert (plan.period_start, plan.period_end, plan.kind) == (dt.date(2026, 1, 1), dt.date(2026, 12, 31), "INVOICE")
 
 
