@@ -244,7 +244,9 @@ def agreement_reject(*, agreement: ServiceAgreement, reason: str) -> ServiceAgre
         raise SupplySetupError(_("Please give the customer a reason."), field="reason")
     with transaction.atomic():
         agreement = (
-            ServiceAgreement.objects.select_for_update().select_related("account__customer").get(pk=agreement.pk)
+            ServiceAgreement.objects.select_for_update(of=("self",))
+            .select_related("account__customer")
+            .get(pk=agreement.pk)
         )
         _transition(agreement, Status.REJECTED)
         agreement.rejection_reason = reason.strip()
@@ -290,7 +292,7 @@ def agreement_activate(*, agreement_id: int, as_of: dt.date) -> ServiceAgreement
 
     with transaction.atomic():
         agreement = (
-            ServiceAgreement.objects.select_for_update()
+            ServiceAgreement.objects.select_for_update(of=("self",))
             .select_related("account__customer", "supply_point", "tariff")
             .get(pk=agreement_id)
         )

@@ -236,7 +236,9 @@ def read_submit(
     if taken_at.tzinfo is None:
         raise ValueError("taken_at must be timezone-aware.")
     with transaction.atomic():
-        register = Register.objects.select_for_update().select_related("meter__supply_point").get(pk=register.pk)
+        register = (
+            Register.objects.select_for_update(of=("self",)).select_related("meter__supply_point").get(pk=register.pk)
+        )
         if (
             customer is not None
             and not ServiceAgreement.objects.filter(
@@ -320,7 +322,7 @@ def expected_range(*, register: Register, on: dt.datetime) -> tuple[Decimal, Dec
 
 
 def _pending(read: Read) -> Read:
-    read = Read.objects.select_for_update().select_related("register__meter__supply_point").get(pk=read.pk)
+    read = Read.objects.select_for_update(of=("self",)).select_related("register__meter__supply_point").get(pk=read.pk)
     if read.quality != Read.Quality.SUSPECT:
         raise ReviewRefused(_("This reading is not waiting for a review."))
     return read

@@ -322,7 +322,7 @@ def refund_succeed(*, refund: Refund) -> Refund:
 def refund_fail(*, refund: Refund, message: str, as_of: dt.date) -> Refund:
     """The refund did not go out: its REFUND debit is booked back, so the credit is there again."""
     with transaction.atomic():
-        refund = Refund.objects.select_for_update().select_related("account").get(pk=refund.pk)
+        refund = Refund.objects.select_for_update(of=("self",)).select_related("account").get(pk=refund.pk)
         if refund.status == Refund.Status.FAILED:
             return refund
         refund.status = Refund.Status.FAILED
@@ -381,7 +381,9 @@ def payment_return(
     credit, the bank's fee is booked when given, and the account is flagged
     for dunning. A payment returned before is returned unchanged."""
     with transaction.atomic():
-        payment = Payment.objects.select_for_update().select_related("account", "ledger_entry").get(pk=payment.pk)
+        payment = (
+            Payment.objects.select_for_update(of=("self",)).select_related("account", "ledger_entry").get(pk=payment.pk)
+        )
         if payment.status == Payment.Status.RETURNED:
             return payment
         if payment.ledger_entry is None:
