@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from accounts.models import Account, Customer, PaymentMethod, SepaMandate
 from portal.core import communications
 from portal.core.checkdigits import luhn_check_digit
-from portal.core.models import NumberSequence
+from portal.core.sequences import sequence_take
 
 
 class EmailAlreadyUsed(Exception):
@@ -64,14 +64,7 @@ class OnboardingData:
 
 def account_number_next() -> str:
     """The next account number: a running number plus its Luhn check digit."""
-    with transaction.atomic():
-        sequence, _created = NumberSequence.objects.select_for_update().get_or_create(
-            name="account", defaults={"next_value": settings.ACCOUNT_NUMBER_START}
-        )
-        value = sequence.next_value
-        sequence.next_value = value + 1
-        sequence.save(update_fields=["next_value"])
-    base = str(value)
+    base = str(sequence_take(name="account", start=settings.ACCOUNT_NUMBER_START))
     return f"{base}{luhn_check_digit(base)}"
 
 

@@ -54,7 +54,7 @@ from billing.models.settings import LEGAL_MIN_PAYMENT_TERMS_DAYS
 from metering.models import Read, Utility
 from metering.readings import NoRegisterValue, reads_for_value, value_from_reads
 from portal.core import clock
-from portal.core.models import NumberSequence
+from portal.core.sequences import sequence_take
 
 logger = logging.getLogger(__name__)
 
@@ -415,12 +415,7 @@ def numbers_take(*, prefix: str, year: int, count: int, rules: BillingSettings) 
     series has no gaps."""
     if count == 0:
         return []
-    sequence, _created = NumberSequence.objects.select_for_update().get_or_create(
-        name=f"invoice:{prefix}:{year}", defaults={"next_value": 1}
-    )
-    first = sequence.next_value
-    sequence.next_value = first + count
-    sequence.save(update_fields=["next_value"])
+    first = sequence_take(name=f"invoice:{prefix}:{year}", count=count)
     return [rules.number_format.format(prefix=prefix, year=year, number=n) for n in range(first, first + count)]
 
 

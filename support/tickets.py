@@ -24,7 +24,7 @@ from accounts.models import Account, Customer
 from billing.models import BillingSettings, DunningHold, Invoice, ServiceAgreement
 from metering.models import Utility
 from portal.core.communications import Attachment, NoAddressForChannel, Recipient, message_send
-from portal.core.models import NumberSequence
+from portal.core.sequences import sequence_take
 from support.models import (
     AssistantConversation,
     CannedReply,
@@ -86,14 +86,7 @@ REFERENCE = ReferencePattern()
 
 def ticket_reference_next(*, year: int) -> str:
     """The next reference of the year, e.g. T-2026-000123 (gap-free, under a row lock)."""
-    with transaction.atomic():
-        sequence, _created = NumberSequence.objects.select_for_update().get_or_create(
-            name=f"ticket-{year}", defaults={"next_value": 1}
-        )
-        value = sequence.next_value
-        sequence.next_value = value + 1
-        sequence.save(update_fields=["next_value"])
-    return REFERENCE.format(year=year, number=value)
+    return REFERENCE.format(year=year, number=sequence_take(name=f"ticket-{year}"))
 
 
 def queue_for(*, kind: str, topic: str) -> Queue:
