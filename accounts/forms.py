@@ -19,7 +19,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts import validation
 from accounts.models import Customer, CustomerType, Language, PaymentMethod, SepaMandate
 from accounts.services import OnboardingData
-from portal.core import clock
+from core import clock
 
 STEPS: list[tuple[str, Any]] = [
     ("person", _("Person")),

@@ -31,7 +31,7 @@ from django.utils.translation import gettext as _
 from accounts.forms import CustomerDetailsForm
 from accounts.models import Account, Customer, PaymentMethod
 from accounts.services import EmailAlreadyUsed, ExternalRefAlreadyUsed, customer_onboard
-from portal.core.csvfiles import default_encoding, header_read
+from core.csvfiles import default_encoding, header_read
 
 COLUMNS = (
     "external_ref",

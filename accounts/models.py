@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from phonenumber_field.modelfields import PhoneNumberField
 from simple_history.models import HistoricalRecords
 
-from portal.core.communications import Recipient
+from core.communications import Recipient
 
 
 class CustomerType(models.TextChoices):
@@ -171,3 +171,59 @@ class SepaMandate(models.Model):
     @property
     def is_active(self) -> bool:
         return self.status == self.Status.ACTIVE
+
+
+class BillingPreferences(models.Model):
+    """How and how often an account is billed; empty fields take the company
+    defaults in BillingSettings."""
+
+    class Frequency(models.TextChoices):
+        MONTHLY = "MONTHLY", _("monthly")
+        QUARTERLY = "QUARTERLY", _("quarterly")
+        HALF_YEARLY = "HALF_YEARLY", _("half-yearly")
+        ANNUAL = "ANNUAL", _("annual")
+
+    class DeliveryChannel(models.TextChoices):
+        EMAIL = "EMAIL", _("e-mail with the PDF")
+        PORTAL = "PORTAL", _("in the portal only")
+        LETTER = "LETTER", _("paper letter")
+
+    account = models.OneToOneField(
+        Account, on_delete=models.CASCADE, related_name="billing_preferences", verbose_name=_("account")
+    )
+    frequency = models.CharField(
+        _("billing frequency"), max_length=12, choices=Frequency.choices, default=Frequency.ANNUAL
+    )
+    budget_billing = models.BooleanField(_("budget billing (monthly instalments)"), default=True)
+    # The monthly instalment in whole euros; empty = computed by the portal.
+    budget_amount = models.DecimalField(
+        _("monthly instalment (EUR)"), max_digits=10, decimal_places=2, null=True, blank=True
+    )
+    payment_terms_days = models.PositiveSmallIntegerField(
+        _("payment terms (days)"), null=True, blank=True, help_text=_("Empty: the company default.")
+    )
+    delivery_channel = models.CharField(
+        _("delivery of bills"), max_length=8, choices=DeliveryChannel.choices, default=DeliveryChannel.EMAIL
+    )
+    invoice_language = models.CharField(
+        _("language of bills"), max_length=2, blank=True, help_text=_("Empty: the customer's language.")
+    )
+    paperless = models.BooleanField(_("paperless"), default=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("billing preferences")
+        verbose_name_plural = _("billing preferences")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(payment_terms_days__isnull=True) | Q(payment_terms_days__gte=14),
+                name="payment_terms_at_least_14_days",
+            ),
+            models.CheckConstraint(
+                condition=Q(budget_amount__isnull=True) | Q(budget_amount__gte=0),
+                name="budget_amount_not_negative",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.account.number}: {self.get_frequency_display()}"

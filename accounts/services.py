@@ -11,9 +11,9 @@ from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from accounts.models import Account, Customer, PaymentMethod, SepaMandate
-from portal.core import communications
-from portal.core.checkdigits import luhn_check_digit
-from portal.core.sequences import sequence_take
+from core import communications
+from core.checkdigits import luhn_check_digit
+from core.sequences import sequence_take
 
 
 class EmailAlreadyUsed(Exception):

@@ -25,7 +25,7 @@ from accounts import validation
 from accounts.forms import STEP_FIELDS, STEPS, CustomerDetailsForm, SessionData, creditor_id, new_mandate_reference
 from accounts.models import Account, Customer, CustomerType, PaymentMethod
 from accounts.services import EmailAlreadyUsed, customer_onboard
-from portal.core import clock
+from core import clock
 
 STEP_NAMES = [name for name, _label in STEPS]
 

@@ -21,18 +21,11 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
-from billing.models import (
-    BillingPreferences,
-    BillingSettings,
-    BillRun,
-    BillRunItem,
-    ServiceAgreement,
-    Tariff,
-    TariffVersion,
-    VatRate,
-)
-from billing.tariffs import TariffVersionRefused, tariff_version_add, tariff_version_check
-from portal.core import clock
+from accounts.models import BillingPreferences
+from billing.models import BillingSettings, BillRun, BillRunItem
+from core import clock
+from supply.models import ServiceAgreement, Tariff, TariffVersion, VatRate
+from supply.services.tariffs import TariffVersionRefused, tariff_version_add, tariff_version_check
 
 PRICE_SEPARATORS = re.compile(r"[,;\n]")
 
@@ -156,7 +149,7 @@ class TariffAdmin(SimpleHistoryAdmin):
 
     @admin.display(description=_("new prices"))
     def add_price_version(self, tariff: Tariff) -> str:
-        url = reverse("admin:billing_tariffversion_add")
+        url = reverse("admin:supply_tariffversion_add")
         return format_html('<a href="{}?tariff={}">{}</a>', url, tariff.pk, gettext("Add a price version"))
 
 

@@ -21,13 +21,13 @@ from ninja import Query, Router, Schema
 from ninja.errors import HttpError
 
 from accounts.models import Account
-from billing.bill_queries import VISIBLE_STATES, bill_rows
-from billing.invoice_pdf import invoice_pdf_ensure, invoice_pdf_filename
-from billing.ledger import account_balance
+from billing.documents.pdf import invoice_pdf_ensure, invoice_pdf_filename
 from billing.models import Invoice, InvoiceLine, LedgerEntry
-from metering.models import Unit
-from portal.core import clock
-from portal.core.models import ApiKey
+from billing.queries.bills import VISIBLE_STATES, bill_rows
+from billing.services.ledger import account_balance
+from core import clock
+from core.models import ApiKey
+from meters.models import Unit
 
 router = Router(tags=["billing"])
 ZERO = Decimal("0.00")

@@ -1,8 +1,8 @@
 """The billing calculation, exactly as the README's "Billing calculation"
 says. Pure: it gets everything it needs as plain data (register values at the
 period bounds, price versions, VAT rates, gas factors) and returns the bill's
-lines and totals; loading (`billing.bill_inputs`) and saving
-(`billing.invoicing`) are elsewhere, so one bill and a run of 100,000 bills
+lines and totals; loading (`billing.queries.inputs`) and saving
+(`billing.services.invoicing`) are elsewhere, so one bill and a run of 100,000 bills
 compute the same way.
 
 - A period is whole days [first, last], bounded by the register values at
@@ -25,7 +25,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, localcontext
 
-from portal.core.money import round_money
+from core.money import round_money
 
 ONE_DAY = dt.timedelta(days=1)
 DAYS_PER_YEAR = Decimal(365)

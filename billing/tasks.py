@@ -3,32 +3,16 @@ import logging
 from celery import shared_task
 from django.db import OperationalError
 
-from billing import agreements, budget, read_import, runs
-from portal.core import clock
+from billing.services import budget, runs
+from core import clock
 
 logger = logging.getLogger(__name__)
-
-
-@shared_task
-def activate_due_agreements() -> list[int]:
-    """Activate confirmed agreements whose start date has come (idempotent)."""
-    return agreements.agreements_activate_due(as_of=clock.today())
 
 
 @shared_task
 def raise_instalments() -> int:
     """Beat, every day: raise the month's budget-billing instalments once their day has come (idempotent)."""
     return budget.instalments_raise(as_of=clock.today())
-
-
-@shared_task
-def import_reads_job(job_id: int) -> None:
-    """Import a CSV file of reads uploaded in the back-office (a second run does nothing)."""
-    try:
-        read_import.read_import_job_run(job_id=job_id, now=clock.now())
-    except Exception as error:
-        read_import.read_import_job_fail(job_id=job_id, error=str(error))
-        raise
 
 
 @shared_task
@@ -72,7 +56,7 @@ def bill_run_resume(run_id: int) -> int:
 def deliver_invoice(invoice_id: int) -> int | None:
     """Send an issued invoice or credit note on the customer's channel; the
     outbox message's id, or None when it went out already (idempotent)."""
-    from billing.delivery import invoice_deliver
+    from billing.services.delivery import invoice_deliver
 
     message = invoice_deliver(invoice_id=invoice_id)
     return message.pk if message else None

@@ -4,4 +4,4 @@ from django.utils.translation import gettext_lazy as _
 
 class MeteringConfig(AppConfig):
     name = "metering"
-    verbose_name = _("Metering")
+    verbose_name = _("Meter reads")

@@ -26,13 +26,13 @@ from pydantic import BaseModel, ConfigDict
 
 from accounts.models import Account
 from billing.models import Invoice
+from core import clock
+from core.models import ApiKey
 from payments.forms import ExternalPaymentForm
 from payments.models import PaymentMethod
 from payments.online import CheckoutRefused, checkout_start
 from payments.queries import PaymentRow, payment_history, payment_rows, payments_of
 from payments.services import PaymentRefused, payment_external
-from portal.core import clock
-from portal.core.models import ApiKey
 
 
 class Message(Schema):

@@ -10,9 +10,9 @@ from django.utils.translation import gettext as _
 
 from accounts.models import Account
 from billing.models import Invoice
+from core import clock
 from payments.bank_statement import QUEUE_STATES, bank_payment_book
 from payments.models import BankTransaction
-from portal.core import clock
 
 
 class ReconciliationRefused(Exception):

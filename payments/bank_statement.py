@@ -35,6 +35,8 @@ from django.utils.translation import gettext as _
 
 from accounts.models import Account
 from billing.models import Invoice
+from core.communications import message_send
+from core.money import round_money
 from payments.bank_matching import return_reason_text
 from payments.camt import CamtError, Statement, StatementLine, statement_read
 from payments.models import (
@@ -49,8 +51,6 @@ from payments.models import (
 from payments.sepa import PENDING_STATES, sepa_batch_confirm, sepa_collection_confirm
 from payments.services import invoice_debits, payment_book, payment_return
 from payments.transfer_matching import ReferenceIndex, transfer_match
-from portal.core.communications import message_send
-from portal.core.money import round_money
 
 QUEUE_STATES = (BankTransaction.Status.UNMATCHED, BankTransaction.Status.AMBIGUOUS)
 MAX_STATEMENT_BYTES = 20 * 1024 * 1024

@@ -11,6 +11,8 @@ from django.utils import formats
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from core import clock
+from core.staff import staff_required
 from payments.bank_forms import AssignForm, IgnoreForm, StatementUploadForm
 from payments.bank_queries import (
     QUEUE_LIMIT,
@@ -24,8 +26,6 @@ from payments.bank_reconciliation import ReconciliationRefused, bank_transaction
 from payments.bank_statement import QUEUE_STATES, bank_statement_import, statement_summary
 from payments.models import BankTransaction, SepaBatch
 from payments.sepa import sepa_batch_confirm, sepa_batch_mark_downloaded
-from payments.staff_views import staff_required
-from portal.core import clock
 
 VIEW_BATCHES = "payments.view_sepabatch"
 CONFIRM_BATCHES = "payments.change_sepabatch"

@@ -14,7 +14,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 
 from accounts.models import Customer
-from billing.documents import money_format
+from core.formats import money_format
 from payments.queries import PaymentRow
 
 CSV_COLUMNS = (

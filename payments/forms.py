@@ -11,10 +11,10 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Account
 from billing.models import Invoice
+from core.money import round_money
 from payments.models import Payment, PaymentMethod, Refund
 from payments.queries import OpenInvoice
 from payments.services import CARD_METHODS, EXTERNAL_METHODS, MANUAL_METHODS
-from portal.core.money import round_money
 
 WHOLE_BALANCE = "balance"
 SELECTED = "selected"

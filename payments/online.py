@@ -17,8 +17,10 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from accounts.models import Account
-from billing.ledger import account_balance
 from billing.models import Invoice, LedgerEntry
+from billing.services.ledger import account_balance
+from core import clock
+from core.money import round_money
 from payments.models import CheckoutSession, Payment, PaymentMethod, PaymentSource, ProviderEvent, Refund
 from payments.providers import NoProvider, provider_active
 from payments.providers.base import BasePaymentProvider, Outcome, ProviderError, ReceivedEvent
@@ -30,8 +32,6 @@ from payments.services import (
     refund_succeed,
     refunded_total,
 )
-from portal.core import clock
-from portal.core.money import round_money
 
 ZERO = Decimal("0.00")
 

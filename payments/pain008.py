@@ -13,7 +13,7 @@ import holidays
 from sepaxml import SepaDD
 from sepaxml.validation import ValidationError
 
-from portal.core.money import round_money
+from core.money import round_money
 
 SCHEMA = "pain.008.001.02"
 FIRST, RECURRING = "FRST", "RCUR"

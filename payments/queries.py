@@ -10,10 +10,10 @@ from django.db.models import Prefetch, QuerySet
 from django.db.models.functions import ExtractYear
 
 from accounts.models import Account
-from billing.ledger import open_debits
 from billing.models import Invoice, LedgerClearing, LedgerEntry
+from billing.services.ledger import open_debits
+from core.money import round_money
 from payments.models import Payment, Refund
-from portal.core.money import round_money
 
 ZERO = Decimal("0.00")
 

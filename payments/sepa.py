@@ -26,12 +26,12 @@ from django.utils.translation import gettext as _
 
 from accounts.models import Account, PaymentMethod, SepaMandate
 from billing.models import BillingSettings, DunningHold, LedgerClearing, LedgerEntry
+from core import clock
+from core.communications import message_send
 from payments.models import Payment, PaymentSource, SepaBatch, SepaCollection
 from payments.models import PaymentMethod as PayMethod
 from payments.pain008 import FIRST, RECURRING, Creditor, DirectDebit, next_banking_day, pain008_build
 from payments.services import payment_book
-from portal.core import clock
-from portal.core.communications import message_send
 
 ZERO = Decimal("0.00")
 COLLECTED_KINDS = (LedgerEntry.Kind.INVOICE, LedgerEntry.Kind.INSTALMENT)

@@ -18,13 +18,13 @@ from django.db.models import Sum
 from django.utils.translation import gettext as _
 
 from accounts.models import Account, SepaMandate
-from billing.ledger import account_balance, ledger_book, ledger_clear
 from billing.models import Invoice, LedgerClearing, LedgerEntry
+from billing.services.ledger import account_balance, ledger_book, ledger_clear
+from core import clock
+from core.money import round_money
 from payments.models import AccountDunningFlag, Payment, PaymentMethod, PaymentSource, Refund
 from payments.providers import provider_get
 from payments.providers.base import ProviderError
-from portal.core import clock
-from portal.core.money import round_money
 
 ZERO = Decimal("0.00")
 MANUAL_METHODS = (PaymentMethod.CASH, PaymentMethod.CHEQUE, PaymentMethod.TRANSFER)

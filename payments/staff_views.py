@@ -4,44 +4,23 @@ balance (with a confirmation step)."""
 
 from __future__ import annotations
 
-from functools import wraps
-from typing import Any
-
 from django.contrib import messages
-from django.contrib.auth.views import redirect_to_login
-from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from accounts.models import Account, Customer
-from billing.ledger import balances
+from billing.services.ledger import balances
+from core import clock
+from core.money import round_money
+from core.staff import staff_required
 from payments.forms import ManualPaymentForm, RefundForm
 from payments.models import CheckoutSession
 from payments.queries import open_invoices, payment_history, refunds_of
 from payments.services import PaymentRefused, RefundRefused, payment_record_manual, refund_issue
-from portal.core import clock
-from portal.core.money import round_money
 
 CHECKOUTS_SHOWN = 20
-
-
-def staff_required(*permissions: str):
-    """Signed-in staff with every one of `permissions`; others get the login page or 403."""
-
-    def decorator(view):
-        @wraps(view)
-        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-            if not request.user.is_authenticated:
-                return redirect_to_login(request.get_full_path())
-            if not (request.user.is_staff and request.user.has_perms(permissions)):
-                raise PermissionDenied
-            return view(request, *args, **kwargs)
-
-        return wrapped
-
-    return decorator
 
 
 @staff_required("accounts.view_customer", "payments.view_payment")

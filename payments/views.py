@@ -17,7 +17,9 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.models import Account, Customer
 from accounts.queries import accounts_for_user
-from billing.ledger import balances
+from billing.services.ledger import balances
+from core import clock
+from core.money import round_money
 from payments.documents import history_csv, history_pdf
 from payments.forms import PayForm
 from payments.models import CheckoutSession
@@ -26,8 +28,6 @@ from payments.providers import provider_get, provider_label
 from payments.providers.base import WebhookRefused
 from payments.providers.sandbox import SandboxProvider
 from payments.queries import open_invoices, payment_history, payment_years
-from portal.core import clock
-from portal.core.money import round_money
 
 logger = logging.getLogger(__name__)
 

@@ -36,17 +36,17 @@ from pydantic import BaseModel, ConfigDict
 from accounts.forms import CustomerDetailsForm
 from accounts.models import Account, Customer, CustomerType, Language, PaymentMethod, SepaMandate
 from accounts.services import EmailAlreadyUsed, ExternalRefAlreadyUsed, customer_onboard
-from billing import forms as supply_forms
-from billing.agreements import SupplySetupError, supply_setup_submit
-from billing.models import ServiceAgreement, Tariff, TariffPrice, TariffVersion
-from billing.read_import import MAX_API_ITEMS, reads_import_items
-from billing.tariffs import NoVatRateOnDate, tariffs_offered, vat_rate_on
-from metering.models import Meter, Premise, Register, Utility
+from core import clock
+from core.apikeys import KNOWN_SCOPES, api_key_authenticate
+from core.models import ApiKey
+from core.money import CENT, round_money
+from metering.services.imports import MAX_API_ITEMS, reads_import_items
+from meters.models import Meter, Premise, Register, Utility
 from payments.api import router_build as payments_router_build
-from portal.core import clock
-from portal.core.apikeys import KNOWN_SCOPES, api_key_authenticate
-from portal.core.models import ApiKey
-from portal.core.money import CENT, round_money
+from supply import forms as supply_forms
+from supply.models import ServiceAgreement, Tariff, TariffPrice, TariffVersion
+from supply.services.agreements import SupplySetupError, supply_setup_submit
+from supply.services.tariffs import NoVatRateOnDate, tariffs_offered, vat_rate_on
 
 # --- Plumbing ----------------------------------------------------------------
 

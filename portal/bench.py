@@ -34,14 +34,14 @@ from schwifty import IBAN
 from accounts.models import Account, Customer, CustomerType, PaymentMethod, SepaMandate
 from accounts.services import OnboardingData, customer_onboard
 from accounts.validation import BankAccount, check_iban
-from billing.models import ServiceAgreement, Tariff
-from billing.read_import import reads_import_csv
-from metering.identifiers import market_location_check_digit
-from metering.models import Meter, Premise, Read, Register, SupplyPoint, Unit, Utility
-from metering.profiles import profile_use
+from core import clock
+from core.models import OutboxMessage
+from metering.services.imports import reads_import_csv
+from meters.identifiers import market_location_check_digit
+from meters.models import Meter, Premise, Read, Register, SupplyPoint, Unit, Utility
+from meters.profiles import profile_use
 from portal.bench_billing import bench_bill_run
-from portal.core import clock
-from portal.core.models import OutboxMessage
+from supply.models import ServiceAgreement, Tariff
 
 SCRATCH_PREFIX = "bench_copy_"
 
@@ -81,7 +81,7 @@ def scratch_database() -> Iterator[None]:
 def deliveries_switched_off() -> Iterator[list[Any]]:
     """Messages are rendered and recorded in the outbox as always, but the
     Celery delivery task is not queued: a bench sends no e-mail."""
-    from portal.core.tasks import deliver_message
+    from core.tasks import deliver_message
 
     held: list[Any] = []
     with mock.patch.object(deliver_message, "delay", side_effect=lambda *args, **kwargs: held.append(args)):

@@ -3,7 +3,7 @@
 Builds N accounts (100,000 at scale 1, seeded and repeatable) with an
 active electricity agreement on one tariff whose prices change on
 2025-07-01, and an annual read on 2025-01-01 and 2026-01-01; then bills
-them with a real bill run (`billing.runs.bill_run_start`, one Celery task a
+them with a real bill run (`billing.services.runs.bill_run_start`, one Celery task a
 chunk) worked off by a Celery worker with two worker processes on the
 configured broker and database, invoice delivery (PDFs) switched off. The
 time runs from the start of the run (planning included) until it is
@@ -34,21 +34,12 @@ from django.conf import settings
 from django.db import connection
 from django.db.models import Count
 
-from accounts.models import Account, Customer, CustomerType, PaymentMethod
-from billing.models import (
-    BillingPreferences,
-    BillRun,
-    Invoice,
-    InvoiceLine,
-    LedgerEntry,
-    ServiceAgreement,
-    Tariff,
-    TariffPrice,
-    TariffVersion,
-)
-from metering.identifiers import market_location_check_digit
-from metering.models import Meter, Premise, Read, Register, SupplyPoint, Unit, Utility
-from portal.core import clock
+from accounts.models import Account, BillingPreferences, Customer, CustomerType, PaymentMethod
+from billing.models import BillRun, Invoice, InvoiceLine, LedgerEntry
+from core import clock
+from meters.identifiers import market_location_check_digit
+from meters.models import Meter, Premise, Read, Register, SupplyPoint, Unit, Utility
+from supply.models import ServiceAgreement, Tariff, TariffPrice, TariffVersion
 
 if TYPE_CHECKING:
     from portal.bench import BenchContext
@@ -238,8 +229,8 @@ def _wait_for(predicate, *, timeout: float, what: str, interval: float = 0.1) ->
 
 def bench_bill_run(ctx: BenchContext) -> list[dict[str, Any]]:
     """A bill run of 100,000 accounts (at scale 1) by a worker with two processes."""
-    from billing.invoice_pdf import invoice_pdf_render
-    from billing.runs import bill_run_start
+    from billing.documents.pdf import invoice_pdf_render
+    from billing.services.runs import bill_run_start
     from portal.bench import copy_baseline, tables_of
 
     count = ctx.count(100_000)

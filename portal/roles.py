@@ -5,28 +5,28 @@ from django.db.models.signals import post_migrate
 # Agents and supervisors work the supply set-up queue, set up supply for a customer
 # and see supplies on the customer page.
 SUPPLY_PERMISSIONS = [
-    "billing.view_serviceagreement",
-    "billing.add_serviceagreement",
-    "billing.change_serviceagreement",
-    "billing.view_tariff",
-    "billing.view_tariffversion",
-    "billing.view_tariffprice",
-    "metering.view_premise",
-    "metering.view_supplypoint",
-    "metering.view_meter",
-    "metering.view_register",
-    "metering.view_read",
-    "metering.view_gasconversionfactor",
+    "supply.view_serviceagreement",
+    "supply.add_serviceagreement",
+    "supply.change_serviceagreement",
+    "supply.view_tariff",
+    "supply.view_tariffversion",
+    "supply.view_tariffprice",
+    "meters.view_premise",
+    "meters.view_supplypoint",
+    "meters.view_meter",
+    "meters.view_register",
+    "meters.view_read",
+    "meters.view_gasconversionfactor",
 ]
 # Agents and supervisors work the review queue of suspect reads: accept, reject or correct.
 READ_REVIEW_PERMISSIONS = [
-    "metering.view_read",
-    "metering.change_read",
-    "metering.view_readreview",
-    "metering.add_readreview",
+    "meters.view_read",
+    "meters.change_read",
+    "meters.view_readreview",
+    "meters.add_readreview",
 ]
 # Agents and supervisors upload CSV files of meter reads in the back-office.
-READ_IMPORT_PERMISSIONS = ["metering.add_read"]
+READ_IMPORT_PERMISSIONS = ["meters.add_read"]
 # Agents work the ticket queues their groups are members of; supervisors see every
 # queue, the escalations and the reports, and keep the canned replies.
 TICKET_AGENT_PERMISSIONS = [
@@ -64,7 +64,11 @@ BANK_PERMISSIONS = [
     "payments.change_banktransaction",
 ]
 # Agents and supervisors see and change the monthly instalment (budget billing) on the customer page.
-BUDGET_PERMISSIONS = ["billing.view_billingpreferences", "billing.change_billingpreferences", "billing.view_instalment"]
+BUDGET_PERMISSIONS = [
+    "accounts.view_billingpreferences",
+    "accounts.change_billingpreferences",
+    "billing.view_instalment",
+]
 # Agents follow bill runs and their held and failed accounts; supervisors also start, stop and resume them.
 BILL_RUN_VIEW_PERMISSIONS = ["billing.view_billrun", "billing.view_billrunitem"]
 BILL_RUN_MANAGE_PERMISSIONS = [*BILL_RUN_VIEW_PERMISSIONS, "billing.add_billrun", "billing.change_billrun"]
@@ -74,8 +78,8 @@ BILL_PERMISSIONS = [
     "billing.view_invoice",
     "billing.change_invoice",
     "billing.view_ledgerentry",
-    "billing.view_billingpreferences",
-    "billing.change_billingpreferences",
+    "accounts.view_billingpreferences",
+    "accounts.change_billingpreferences",
 ]
 ACCOUNTING_EXPORT_PERMISSIONS = ["billing.view_billingsettings"]
 

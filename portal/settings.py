@@ -47,9 +47,11 @@ INSTALLED_APPS = [
     "simple_history",
     "django_celery_beat",
     "csp",
-    "portal.core",
-    "metering",
+    "core",
+    "meters",
     "accounts",
+    "supply",
+    "metering",
     "billing",
     "payments",
     "support",
@@ -63,14 +65,14 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "portal.core.middleware.LanguageMiddleware",
+    "core.middleware.LanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
     "csp.middleware.CSPMiddleware",
-    "portal.core.middleware.StaffTwoFactorMiddleware",
+    "core.middleware.StaffTwoFactorMiddleware",
 ]
 
 ROOT_URLCONF = "portal.urls"
@@ -88,7 +90,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
                 "csp.context_processors.nonce",
-                "portal.core.context_processors.portal",
+                "core.context_processors.portal",
             ],
         },
     },
@@ -206,7 +208,7 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 # Beat copies these into django-celery-beat's tables, where admins change the times.
 CELERY_BEAT_SCHEDULE = {
     "activate-due-agreements": {
-        "task": "billing.tasks.activate_due_agreements",
+        "task": "supply.tasks.activate_due_agreements",
         "schedule": crontab(hour=0, minute=30),
     },
     "daily-bill-run": {"task": "billing.tasks.bill_run_daily", "schedule": crontab(hour=2, minute=0)},

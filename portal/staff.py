@@ -1,60 +1,27 @@
-"""The back-office shell: customer search, the customer 360 page, phone
-onboarding, and the queue of supply set-ups to confirm."""
+"""The back-office shell: customer search, the customer 360 page and phone
+onboarding. Each app's own back-office pages live in its `staff` module."""
 
 from __future__ import annotations
 
-from functools import wraps
 from typing import Any
 
-from django.contrib import messages
-from django.contrib.auth.views import redirect_to_login
-from django.core.exceptions import PermissionDenied
-from django.db import models, transaction
+from django.db import models
 from django.db.models import Prefetch
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils.decorators import method_decorator
-from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
 
 from accounts.models import Account, Customer, SepaMandate
 from accounts.queries import customer_search
 from accounts.views import OnboardingWizard
-from billing.agreements import (
-    IllegalTransition,
-    SupplySetupError,
-    agreement_confirm,
-    agreement_correct,
-    agreement_reject,
-)
-from billing.forms import AgreementCorrectForm, AgreementRejectForm
-from billing.models import ServiceAgreement
-from billing.queries import STATUS_BADGES, confirmed_waiting, customer_supplies, pending_setups, pending_setups_count
-from billing.read_queries import customer_reads
-from portal.core import clock
-from portal.core.queries import outbox_for
-
-QUEUE_LIMIT = 200
-# Agreements an agent may still correct or reject: not started yet.
-CORRECTABLE = (ServiceAgreement.Status.REQUESTED, ServiceAgreement.Status.CONFIRMED)
-
-
-def staff_required(*permissions: str):
-    """Signed-in staff with every one of `permissions`; others get the login page or 403."""
-
-    def decorator(view):
-        @wraps(view)
-        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-            if not request.user.is_authenticated:
-                return redirect_to_login(request.get_full_path())
-            if not (request.user.is_staff and request.user.has_perms(permissions)):
-                raise PermissionDenied
-            return view(request, *args, **kwargs)
-
-        return wrapped
-
-    return decorator
+from core import clock
+from core.queries import outbox_for
+from core.staff import staff_required
+from metering.queries.reads import customer_reads
+from supply.models import ServiceAgreement
+from supply.queries import STATUS_BADGES, customer_supplies
+from supply.staff import CORRECTABLE
 
 
 @staff_required("accounts.view_customer")
@@ -142,7 +109,7 @@ def customer_detail(request: HttpRequest, customer_id: int) -> HttpResponse:
     )
     accounts = list(customer.accounts.all())
     mandates = [m for a in accounts for m in a.mandates.all()]
-    may_see_supplies = request.user.has_perm("billing.view_serviceagreement")
+    may_see_supplies = request.user.has_perm("supply.view_serviceagreement")
     supplies, agreement_history = _supplies(customer) if may_see_supplies else ([], [])
     context = {
         "customer": customer,
@@ -154,7 +121,7 @@ def customer_detail(request: HttpRequest, customer_id: int) -> HttpResponse:
         "supplies": supplies,
         "tab": request.GET.get("tab", "overview"),
     }
-    context["may_see_reads"] = request.user.has_perm("metering.view_read")
+    context["may_see_reads"] = request.user.has_perm("meters.view_read")
     if context["may_see_reads"] and context["tab"] == "reads":
         context["reads"] = customer_reads(customer=customer, as_of=clock.now(), for_staff=True)
     return render(request, "staff/customer_detail.html", context)
@@ -170,84 +137,3 @@ class StaffOnboardingWizard(OnboardingWizard):
 
     def done_url(self, account: Account) -> str:
         return reverse("staff:customer", kwargs={"customer_id": account.customer_id}) + "?onboarded=1"
-
-
-# --- Supply set-ups ---------------------------------------------------------------
-
-
-def _agreement(agreement_id: int) -> ServiceAgreement:
-    return get_object_or_404(
-        ServiceAgreement.objects.select_related("account__customer", "supply_point__premise", "tariff"),
-        pk=agreement_id,
-    )
-
-
-@staff_required("billing.view_serviceagreement")
-def setup_queue(request: HttpRequest) -> HttpResponse:
-    """Requested set-ups to confirm (oldest first) and confirmed ones waiting for their start."""
-    context = {
-        "pending": list(pending_setups()[:QUEUE_LIMIT]),
-        "pending_count": pending_setups_count(),
-        "confirmed": list(confirmed_waiting()[:QUEUE_LIMIT]),
-        "today": clock.today(),
-        "limit": QUEUE_LIMIT,
-    }
-    return render(request, "staff/setups.html", context)
-
-
-@staff_required("billing.change_serviceagreement")
-@require_POST
-def setup_confirm(request: HttpRequest, agreement_id: int) -> HttpResponse:
-    agreement = _agreement(agreement_id)
-    try:
-        agreement_confirm(agreement=agreement)
-    except IllegalTransition as error:
-        messages.error(request, str(error))
-    else:
-        messages.success(request, _("Confirmed: %(agreement)s.") % {"agreement": agreement})
-    return redirect("staff:setups")
-
-
-@staff_required("billing.change_serviceagreement")
-def setup_correct(request: HttpRequest, agreement_id: int) -> HttpResponse:
-    """Change tariff, start date, start reads or consumption, then confirm."""
-    agreement = _agreement(agreement_id)
-    if agreement.status not in CORRECTABLE:
-        messages.error(request, _("Only requested or confirmed agreements can be corrected."))
-        return redirect("staff:setups")
-    form = AgreementCorrectForm(request.POST or None, agreement=agreement, day=clock.today())
-    if request.method == "POST" and form.is_valid():
-        try:
-            with transaction.atomic():
-                agreement_correct(agreement=agreement, **form.changes())
-                agreement_confirm(agreement=agreement)
-        except SupplySetupError as error:
-            form.place_error(error)
-        except IllegalTransition as error:
-            messages.error(request, str(error))
-            return redirect("staff:setups")
-        else:
-            messages.success(request, _("Corrected and confirmed: %(agreement)s.") % {"agreement": agreement})
-            return redirect("staff:setups")
-    return render(request, "staff/setup_correct.html", {"agreement": agreement, "form": form})
-
-
-@staff_required("billing.change_serviceagreement")
-def setup_reject(request: HttpRequest, agreement_id: int) -> HttpResponse:
-    """Ask for the reason (it goes to the customer), then reject."""
-    agreement = _agreement(agreement_id)
-    form = AgreementRejectForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            agreement_reject(agreement=agreement, reason=form.cleaned_data["reason"])
-        except SupplySetupError as error:
-            form.add_error("reason", str(error))
-        except IllegalTransition as error:
-            messages.error(request, str(error))
-            return redirect("staff:setups")
-        else:
-            messages.success(
-                request, _("Rejected: %(agreement)s. The customer was told the reason.") % {"agreement": agreement}
-            )
-            return redirect("staff:setups")
-    return render(request, "staff/setup_reject.html", {"agreement": agreement, "form": form})

@@ -5,8 +5,11 @@ from django.urls import include, path
 from django.views.i18n import set_language
 
 from accounts import views as account_views
-from portal import staff, staff_reads, staff_review, staff_supply, views
+from metering.staff import imports as staff_reads
+from metering.staff import review as staff_review
+from portal import staff, views
 from portal.api import api
+from supply import staff as staff_supply
 
 # The admin signs in through allauth, so two-factor applies there too.
 admin.site.login = secure_admin_login(admin.site.login)
@@ -21,10 +24,10 @@ staff_patterns = [
     path("customers/<int:customer_id>/supply/new/estimate/", staff_supply.supply_estimate, name="supply_estimate"),
     path("onboarding/", staff.StaffOnboardingWizard.as_view(), name="onboarding"),
     path("onboarding/<slug:step>/", staff.StaffOnboardingWizard.as_view(), name="onboarding_step"),
-    path("setups/", staff.setup_queue, name="setups"),
-    path("setups/<int:agreement_id>/confirm/", staff.setup_confirm, name="setup_confirm"),
-    path("setups/<int:agreement_id>/correct/", staff.setup_correct, name="setup_correct"),
-    path("setups/<int:agreement_id>/reject/", staff.setup_reject, name="setup_reject"),
+    path("setups/", staff_supply.setup_queue, name="setups"),
+    path("setups/<int:agreement_id>/confirm/", staff_supply.setup_confirm, name="setup_confirm"),
+    path("setups/<int:agreement_id>/correct/", staff_supply.setup_correct, name="setup_correct"),
+    path("setups/<int:agreement_id>/reject/", staff_supply.setup_reject, name="setup_reject"),
     path("reads/review/", staff_review.queue, name="read_review"),
     path("reads/<int:read_id>/", staff_review.read_page, name="read"),
     path("reads/<int:read_id>/accept/", staff_review.accept, name="read_accept"),
@@ -45,16 +48,16 @@ urlpatterns = [
     path("onboarding/done/", account_views.onboarding_done, name="onboarding_done"),
     path("onboarding/iban-check/", account_views.iban_check, name="iban_check"),
     path("onboarding/<slug:step>/", account_views.CustomerOnboardingWizard.as_view(), name="onboarding_step"),
-    path("supply/", include("billing.urls")),
-    path("reads/", include("billing.read_urls")),
+    path("supply/", include("supply.urls")),
+    path("reads/", include("metering.urls")),
     path("payments/", include("payments.urls")),
     path("staff/payments/", include("payments.staff_urls")),
     path("staff/payments/bank/", include("payments.bank_urls")),
     path("webhooks/", include("payments.webhook_urls")),
-    path("bills/instalment/", include("billing.budget_urls")),
-    path("staff/bill-runs/", include("billing.run_urls")),
-    path("bills/", include("billing.bill_urls")),
-    path("staff/bills/", include("billing.bill_staff_urls")),
+    path("bills/instalment/", include("billing.urls.budget")),
+    path("staff/bill-runs/", include("billing.urls.staff_runs")),
+    path("bills/", include("billing.urls.bills")),
+    path("staff/bills/", include("billing.urls.staff_bills")),
     path("service/", include("support.urls")),
     path("help/", include("support.help_urls")),
     path("staff/tickets/", include("support.staff_urls")),

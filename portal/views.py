@@ -6,9 +6,9 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 
 from accounts.models import Customer
-from billing.queries import supply_cards
-from portal.core import clock
-from portal.core.queries import outbox_for
+from core import clock
+from core.queries import outbox_for
+from supply.queries import supply_cards
 
 
 def home(request: HttpRequest) -> HttpResponse:

@@ -15,7 +15,7 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
-from portal.core.communications import Recipient, message_send
+from core.communications import Recipient, message_send
 from support.models import SupportSettings, Ticket, TicketMessage
 
 logger = logging.getLogger(__name__)

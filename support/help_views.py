@@ -14,9 +14,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.models import Customer
-from billing.read_forms import ReadSubmitForm
-from billing.read_views import form_prefix
-from portal.core import clock
+from core import clock
+from metering.forms import ReadSubmitForm
+from metering.views import form_prefix
 from support.assistant import (
     AssistantAnswer,
     AssistantError,

@@ -18,18 +18,19 @@ from django.urls import reverse
 from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
 
-from accounts.models import Account, Customer
-from billing.bill_inputs import BILLABLE_STATES
-from billing.documents import money_format
-from billing.invoicing import bill_plan_for
-from billing.ledger import account_balance, open_debits
-from billing.models import BillingPreferences, Invoice, LedgerEntry, ServiceAgreement
-from billing.queries import tariff_offer
-from billing.read_queries import RegisterPanel, customer_reading_agreements, register_panel, submit_refusal
-from billing.tariffs import NoPriceOnDate, NoVatRateOnDate
-from metering.models import Utility
+from accounts.models import Account, BillingPreferences, Customer
+from billing.models import Invoice, LedgerEntry
+from billing.queries.inputs import BILLABLE_STATES
+from billing.services.invoicing import bill_plan_for
+from billing.services.ledger import account_balance, open_debits
+from core.formats import money_format
+from core.money import round_money
+from metering.queries.reads import RegisterPanel, customer_reading_agreements, register_panel, submit_refusal
+from meters.models import Utility
 from payments.models import Payment
-from portal.core.money import round_money
+from supply.models import ServiceAgreement
+from supply.queries import tariff_offer
+from supply.services.tariffs import NoPriceOnDate, NoVatRateOnDate
 from support.classifier import Intent
 
 ONE_DAY = dt.timedelta(days=1)

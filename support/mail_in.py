@@ -33,7 +33,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 
 from accounts.models import Customer
-from portal.core.communications import Attachment
+from core.communications import Attachment
 from support.classifier import Intent, classify
 from support.models import Ticket, TicketMessage
 from support.tickets import TicketError, ticket_create, ticket_customer_reply

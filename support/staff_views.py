@@ -9,13 +9,10 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-from functools import wraps
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.contrib import messages
-from django.contrib.auth.views import redirect_to_login
-from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -23,7 +20,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.models import Customer
-from portal.core import clock
+from core import clock
+from core.staff import staff_required
 from support.models import SupportSettings, Ticket, TicketAttachment
 from support.reports import report_rows, service_report
 from support.ticket_forms import (
@@ -69,23 +67,6 @@ WORK = "support.work_ticket"
 QUEUE_LIMIT = 200
 REFRESH_SECONDS = 15
 REPORT_DAYS = 30
-
-
-def staff_required(*permissions: str):
-    """Signed-in staff with every one of `permissions`; others get the login page or 403."""
-
-    def decorator(view):
-        @wraps(view)
-        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-            if not request.user.is_authenticated:
-                return redirect_to_login(request.get_full_path())
-            if not (request.user.is_staff and request.user.has_perms(permissions)):
-                raise PermissionDenied
-            return view(request, *args, **kwargs)
-
-        return wrapped
-
-    return decorator
 
 
 def _filters(request: HttpRequest) -> TicketFilters:

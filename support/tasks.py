@@ -1,6 +1,6 @@
 from celery import shared_task
 
-from portal.core import clock
+from core import clock
 from support import escalation, mail_in
 
 

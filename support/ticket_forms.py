@@ -6,7 +6,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from billing.models import Invoice
-from portal.core.communications import Attachment
+from core.communications import Attachment
 from support.models import CannedReply, Queue, Ticket
 from support.tickets import MAX_ATTACHMENT_BYTES, MAX_BODY, MAX_SUBJECT
 

@@ -12,11 +12,12 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import Case, Count, F, IntegerField, Prefetch, Q, QuerySet, Value, When
 
 from accounts.models import Account, Customer
-from billing.ledger import balances
-from billing.models import Invoice, ServiceAgreement
-from metering.models import Read
-from portal.core.models import OutboxMessage
-from portal.core.queries import outbox_for
+from billing.models import Invoice
+from billing.services.ledger import balances
+from core.models import OutboxMessage
+from core.queries import outbox_for
+from meters.models import Read
+from supply.models import ServiceAgreement
 from support.models import Queue, Ticket, TicketMessage
 
 VIEW_ALL = "support.view_all_queues"

@@ -13,7 +13,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts.models import Customer
 from billing.models import Invoice
-from portal.core import clock
+from core import clock
 from support.models import Ticket, TicketAttachment, TicketMessage
 from support.ticket_forms import MessageForm, RateForm, TicketNewForm, attachments_from
 from support.ticket_queries import customer_ticket, customer_tickets

@@ -21,10 +21,11 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from accounts.models import Account, Customer
-from billing.models import BillingSettings, DunningHold, Invoice, ServiceAgreement
-from metering.models import Utility
-from portal.core.communications import Attachment, NoAddressForChannel, Recipient, message_send
-from portal.core.sequences import sequence_take
+from billing.models import BillingSettings, DunningHold, Invoice
+from core.communications import Attachment, NoAddressForChannel, Recipient, message_send
+from core.sequences import sequence_take
+from meters.models import Utility
+from supply.models import ServiceAgreement
 from support.models import (
     AssistantConversation,
     CannedReply,

@@ -7,7 +7,7 @@ from allauth.account.models import EmailAddress
 from django.contrib.auth import get_user_model
 
 from accounts.models import Account, Customer, CustomerType, PaymentMethod, SepaMandate
-from portal.core.models import ApiKey, OutboxMessage
+from core.models import ApiKey, OutboxMessage
 
 VALID_IBAN = "DE89370400440532013000"  # Commerzbank Köln test IBAN
 

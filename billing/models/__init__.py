@@ -1,5 +1,4 @@
-"""Billing's models, one module a topic: supply (tariffs, VAT, agreements,
-preferences, read imports), settings, invoices and ledger, bill runs."""
+"""Billing's models, one module a topic: settings, invoices and ledger, bill runs."""
 
 from billing.models.invoices import (
     DunningHold,
@@ -13,20 +12,10 @@ from billing.models.invoices import (
 from billing.models.print import PrintBatch, PrintBatchLetter
 from billing.models.runs import BillRun, BillRunItem
 from billing.models.settings import BillingSettings
-from billing.models.supply import (
-    BillingPreferences,
-    ReadImportJob,
-    ServiceAgreement,
-    Tariff,
-    TariffPrice,
-    TariffVersion,
-    VatRate,
-)
 
 __all__ = [
     "BillRun",
     "BillRunItem",
-    "BillingPreferences",
     "BillingSettings",
     "DunningHold",
     "Instalment",
@@ -37,10 +26,4 @@ __all__ = [
     "LedgerEntry",
     "PrintBatch",
     "PrintBatchLetter",
-    "ReadImportJob",
-    "ServiceAgreement",
-    "Tariff",
-    "TariffPrice",
-    "TariffVersion",
-    "VatRate",
 ]

@@ -3,7 +3,7 @@
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from portal.core.models import OutboxMessage
+from core.models import OutboxMessage
 
 
 class PrintBatch(models.Model):

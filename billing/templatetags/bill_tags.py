@@ -12,8 +12,9 @@ from django import template
 from django.utils import translation
 
 from accounts.models import Account, Customer
-from billing.bill_forms import PreferencesForm
-from billing.bill_queries import (
+from billing.forms.bills import PreferencesForm
+from billing.models import BillingSettings, Invoice
+from billing.queries.bills import (
     VISIBLE_STATES,
     BillRow,
     Statement,
@@ -22,12 +23,11 @@ from billing.bill_queries import (
     bill_rows,
     statement_years,
 )
-from billing.bill_queries import held_bills_count as _held_bills_count
-from billing.bill_views import year_param
-from billing.documents import money_format
-from billing.models import BillingSettings, Invoice
-from billing.preferences import preferences_for
-from portal.core import clock
+from billing.queries.bills import held_bills_count as _held_bills_count
+from billing.services.preferences import preferences_for
+from billing.views.bills import year_param
+from core import clock
+from core.formats import money_format
 
 register = template.Library()
 
@@ -85,7 +85,7 @@ def customer_bills(context: dict[str, Any], customer: Customer) -> dict[str, Any
             year = year_param(request.GET.get("year"), years=years)
             statement = account_statement(account=account, year=year, years=years)
         form = None
-        if user.has_perms(["billing.view_billingpreferences", "billing.change_billingpreferences"]):
+        if user.has_perms(["accounts.view_billingpreferences", "accounts.change_billingpreferences"]):
             form = PreferencesForm(
                 preferences=preferences_for(account=account),
                 settings=settings,

@@ -2,9 +2,9 @@
 
 from django import template
 
-from billing.budget import instalment_plans
-from billing.budget_views import InstalmentForm, form_prefix
-from portal.core import clock
+from billing.services.budget import instalment_plans
+from billing.views.budget import InstalmentForm, form_prefix
+from core import clock
 
 register = template.Library()
 

@@ -5,7 +5,7 @@ from decimal import Decimal
 from django import template
 from django.utils import translation
 
-from billing.documents import money_format
+from core.formats import money_format
 
 register = template.Library()
 

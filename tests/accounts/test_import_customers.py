@@ -9,7 +9,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from accounts.models import Account, Customer, CustomerType, PaymentMethod, SepaMandate
-from portal.core.models import OutboxMessage
+from core.models import OutboxMessage
 from portal.management.commands.import_customers import Command
 from tests.factories import CustomerFactory, SepaMandateFactory
 

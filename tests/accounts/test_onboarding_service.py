@@ -6,8 +6,8 @@ from django.core import mail
 from accounts.forms import CustomerDetailsForm
 from accounts.models import Account, Customer, SepaMandate
 from accounts.services import EmailAlreadyUsed, customer_onboard
-from portal.core.checkdigits import luhn_is_valid
-from portal.core.models import OutboxMessage
+from core.checkdigits import luhn_is_valid
+from core.models import OutboxMessage
 from tests.factories import CustomerFactory, onboarding_payload
 
 pytestmark = pytest.mark.django_db

@@ -9,11 +9,11 @@ from decimal import Decimal
 from pypdf import PdfReader
 
 from accounts.models import Account
-from billing.agreements import SupplyRequest, agreement_confirm, supply_setup_submit
-from billing.models import ServiceAgreement, Tariff, TariffPrice, TariffVersion
-from metering.identifiers import market_location_check_digit
-from metering.models import Utility
-from metering.services import PremiseData
+from meters.identifiers import market_location_check_digit
+from meters.models import Utility
+from meters.services import PremiseData
+from supply.models import ServiceAgreement, Tariff, TariffPrice, TariffVersion
+from supply.services.agreements import SupplyRequest, agreement_confirm, supply_setup_submit
 from tests.factories import AccountFactory
 
 PREMISE = PremiseData(street="Lindenstraße", house_number="12", postcode="10969", city="Berlin")

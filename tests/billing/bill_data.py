@@ -1,16 +1,16 @@
-"""Bills for the bills pages' tests: real bills through billing.invoicing
+"""Bills for the bills pages' tests: real bills through billing.services.invoicing
 (supply, reads, bill_account), plain issued documents for list and export
 tests, and payments booked on the ledger."""
 
 import datetime as dt
 from decimal import Decimal
 
-from accounts.models import Account
-from billing.invoicing import bill_account
-from billing.ledger import ledger_book, ledger_clear
-from billing.models import BillingPreferences, Invoice, InvoiceLine, LedgerEntry
-from metering.models import Read
-from portal.core.money import round_money
+from accounts.models import Account, BillingPreferences
+from billing.models import Invoice, InvoiceLine, LedgerEntry
+from billing.services.invoicing import bill_account
+from billing.services.ledger import ledger_book, ledger_clear
+from core.money import round_money
+from meters.models import Read
 from tests.billing.read_data import at, register_of, supplied
 
 
@@ -42,7 +42,7 @@ def issued_invoice(
     book: bool = True,
 ) -> Invoice:
     """An issued bill with one line per VAT rate (`nets`: rate -> net) and its
-    ledger entry, as billing.invoicing books it; the period defaults to the
+    ledger entry, as billing.services.invoicing books it; the period defaults to the
     month before the issue date."""
     period_end = period_end or issue_date.replace(day=1) - dt.timedelta(days=1)
     period_start = period_start or period_end.replace(day=1)

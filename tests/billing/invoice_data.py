@@ -8,8 +8,9 @@ The example: electricity for 2026 with a price change on 1 July, 3,000 kWh
 import datetime as dt
 from decimal import Decimal
 
-from billing.models import BillingPreferences, BillingSettings, Invoice, InvoiceLine, InvoiceReading
-from portal.core import clock
+from accounts.models import BillingPreferences
+from billing.models import BillingSettings, Invoice, InvoiceLine, InvoiceReading
+from core import clock
 from tests.factories import AccountFactory, CustomerFactory
 
 D = Decimal
@@ -68,7 +69,7 @@ GROSS = NET + VAT
 
 
 def supplier_snapshot() -> dict:
-    """The supplier data a bill keeps (as billing.invoicing snapshots it)."""
+    """The supplier data a bill keeps (as billing.services.invoicing snapshots it)."""
     rules = BillingSettings.current()
     return {
         "name": rules.supplier_name,

@@ -6,9 +6,9 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from accounts.models import Account
-from billing.agreements import supply_import
-from billing.models import ServiceAgreement, Tariff
-from metering.models import Read, Register, Utility
+from meters.models import Read, Register, Utility
+from supply.models import ServiceAgreement, Tariff
+from supply.services.agreements import supply_import
 from tests.billing.agreement_data import PREMISE, request_for, tariff_make
 from tests.factories import AccountFactory
 

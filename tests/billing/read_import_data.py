@@ -6,9 +6,9 @@ from decimal import Decimal
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from billing.agreements import supply_import
-from billing.models import ServiceAgreement, Tariff
-from metering.profiles import profile_use_between
+from meters.profiles import profile_use_between
+from supply.models import ServiceAgreement, Tariff
+from supply.services.agreements import supply_import
 from tests.billing.agreement_data import PREMISE, request_for, tariff_make
 from tests.factories import AccountFactory
 

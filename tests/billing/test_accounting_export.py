@@ -12,10 +12,10 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.urls import reverse
 
-from billing.accounting_export import accounting_export
-from billing.invoicing import invoice_cancel
-from billing.ledger import ledger_book
 from billing.models import LedgerEntry
+from billing.queries.accounting import accounting_export
+from billing.services.invoicing import invoice_cancel
+from billing.services.ledger import ledger_book
 from portal.roles import ensure_roles
 from tests.billing.bill_data import billed_year, issued_invoice, payment_book
 from tests.factories import AccountFactory, UserFactory

@@ -8,11 +8,12 @@ import time_machine
 from django.core import mail
 from django.db import IntegrityError, transaction
 
-from billing import agreements, tasks
-from billing.agreements import TRANSITIONS, IllegalTransition
-from billing.models import ServiceAgreement
-from metering.models import Premise, Read, SupplyPoint
-from portal.core.models import OutboxMessage
+from core.models import OutboxMessage
+from meters.models import Premise, Read, SupplyPoint
+from supply import tasks
+from supply.models import ServiceAgreement
+from supply.services import agreements
+from supply.services.agreements import TRANSITIONS, IllegalTransition
 from tests.billing.agreement_data import (
     agreement_confirmed,
     agreement_requested,

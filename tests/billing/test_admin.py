@@ -11,11 +11,12 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from billing.agreements import supply_import
-from billing.models import BillingPreferences, ServiceAgreement, Tariff, TariffVersion
-from metering import services as metering
-from metering.models import GasConversionFactor, Read, SupplyPoint, Utility
-from portal.core.models import OutboxMessage
+from accounts.models import BillingPreferences
+from core.models import OutboxMessage
+from meters import services as metering
+from meters.models import GasConversionFactor, Read, SupplyPoint, Utility
+from supply.models import ServiceAgreement, Tariff, TariffVersion
+from supply.services.agreements import supply_import
 from tests.billing.agreement_data import PREMISE, market_location_id, request_for, tariff_make
 from tests.factories import AccountFactory, CustomerFactory, UserFactory
 
@@ -62,14 +63,14 @@ def version_form(tariff, **overrides) -> dict:
     return data
 
 
-ADD_VERSION = reverse("admin:billing_tariffversion_add")
+ADD_VERSION = reverse("admin:supply_tariffversion_add")
 
 
 # --- Tariffs --------------------------------------------------------------------
 
 
 def test_the_tariff_list_shows_current_prices_without_a_query_per_tariff(admin_client):
-    url = reverse("admin:billing_tariff_changelist")
+    url = reverse("admin:supply_tariff_changelist")
     tariff_make(code="A", standing_charge_per_year="120.00", unit_prices={"*": "0.300000"})
     with CaptureQueriesContext(connection) as few:
         response = admin_client.get(url)
@@ -89,7 +90,7 @@ def test_the_tariff_list_shows_current_prices_without_a_query_per_tariff(admin_c
 def test_the_tariff_list_filters_and_searches(admin_client):
     tariff_make(code="STROM-BASIS")
     tariff_make(code="GAS-BASIS", utility=Utility.GAS, name_de="Erdgas", name_en="Gas")
-    url = reverse("admin:billing_tariff_changelist")
+    url = reverse("admin:supply_tariff_changelist")
 
     by_utility = admin_client.get(url, {"utility__exact": "GAS"})
     by_code = admin_client.get(url, {"q": "STROM"})
@@ -101,7 +102,7 @@ def test_the_tariff_list_filters_and_searches(admin_client):
 def test_the_tariff_page_lists_versions_and_links_to_a_new_one(admin_client):
     tariff = tariff_make()
 
-    response = admin_client.get(reverse("admin:billing_tariff_change", args=[tariff.pk]))
+    response = admin_client.get(reverse("admin:supply_tariff_change", args=[tariff.pk]))
 
     assert response.status_code == 200
     content = response.content.decode()
@@ -111,7 +112,7 @@ def test_the_tariff_page_lists_versions_and_links_to_a_new_one(admin_client):
 
 def test_a_tariff_is_created_and_changed_in_the_admin(admin_client):
     add = admin_client.post(
-        reverse("admin:billing_tariff_add"),
+        reverse("admin:supply_tariff_add"),
         {
             "code": "WASSER",
             "name_de": "Wasser",
@@ -135,7 +136,7 @@ def test_a_tariff_is_created_and_changed_in_the_admin(admin_client):
     )
 
     change = admin_client.post(
-        reverse("admin:billing_tariff_change", args=[tariff.pk]),
+        reverse("admin:supply_tariff_change", args=[tariff.pk]),
         {
             "name_de": "Trinkwasser",
             "name_en": "Drinking water",
@@ -253,7 +254,7 @@ def test_an_internet_version_needs_a_monthly_fee_and_no_unit_prices(admin_client
 def test_an_existing_version_is_shown_but_never_changed(admin_client):
     tariff = tariff_make()
     version = tariff.versions.get()
-    url = reverse("admin:billing_tariffversion_change", args=[version.pk])
+    url = reverse("admin:supply_tariffversion_change", args=[version.pk])
 
     shown = admin_client.get(url)
     posted = admin_client.post(url, version_form(tariff, valid_from="2026-01-01", standing_charge_per_year="1.00"))
@@ -270,7 +271,7 @@ def test_a_version_of_a_tariff_customers_had_cannot_be_deleted(admin_client):
     supplied(tariff)
     version = tariff.versions.get()
 
-    response = admin_client.post(reverse("admin:billing_tariffversion_delete", args=[version.pk]), {"post": "yes"})
+    response = admin_client.post(reverse("admin:supply_tariffversion_delete", args=[version.pk]), {"post": "yes"})
 
     assert response.status_code == 403
     assert TariffVersion.objects.filter(pk=version.pk).exists()
@@ -279,7 +280,7 @@ def test_a_version_of_a_tariff_customers_had_cannot_be_deleted(admin_client):
 def test_a_version_of_an_unused_tariff_can_be_deleted(admin_client):
     version = tariff_make().versions.get()
 
-    response = admin_client.post(reverse("admin:billing_tariffversion_delete", args=[version.pk]), {"post": "yes"})
+    response = admin_client.post(reverse("admin:supply_tariffversion_delete", args=[version.pk]), {"post": "yes"})
 
     assert response.status_code == 302
     assert not TariffVersion.objects.filter(pk=version.pk).exists()
@@ -292,7 +293,7 @@ def test_agreements_are_found_by_account_supply_point_and_meter(admin_client):
     tariff = tariff_make()
     agreement = supplied(tariff, n=7)
     supplied(tariff, n=8)
-    url = reverse("admin:billing_serviceagreement_changelist")
+    url = reverse("admin:supply_serviceagreement_changelist")
     meter_serial = agreement.supply_point.meters.get().serial
 
     for term in (agreement.account.number, market_location_id(7), meter_serial):
@@ -303,7 +304,7 @@ def test_agreements_are_found_by_account_supply_point_and_meter(admin_client):
 def test_the_agreement_list_needs_no_query_per_agreement(admin_client):
     tariff = tariff_make()
     supplied(tariff, n=1)
-    url = reverse("admin:billing_serviceagreement_changelist")
+    url = reverse("admin:supply_serviceagreement_changelist")
     with CaptureQueriesContext(connection) as few:
         admin_client.get(url)
     for n in range(2, 8):
@@ -318,17 +319,17 @@ def test_the_agreement_list_needs_no_query_per_agreement(admin_client):
 
 def test_agreements_are_read_only_in_the_admin(admin_client):
     agreement = supplied(tariff_make())
-    url = reverse("admin:billing_serviceagreement_change", args=[agreement.pk])
+    url = reverse("admin:supply_serviceagreement_change", args=[agreement.pk])
 
     assert admin_client.get(url).status_code == 200
     assert admin_client.post(url, {"status": "ENDED"}).status_code == 403
-    assert admin_client.get(reverse("admin:billing_serviceagreement_add")).status_code == 403
+    assert admin_client.get(reverse("admin:supply_serviceagreement_add")).status_code == 403
     agreement.refresh_from_db()
     assert agreement.status == ServiceAgreement.Status.ACTIVE
 
 
 def test_vat_rates_are_listed_by_utility(admin_client):
-    response = admin_client.get(reverse("admin:billing_vatrate_changelist"), {"utility__exact": "GAS"})
+    response = admin_client.get(reverse("admin:supply_vatrate_changelist"), {"utility__exact": "GAS"})
 
     assert response.status_code == 200
     assert {rate.utility for rate in response.context["cl"].result_list} == {"GAS"}
@@ -341,7 +342,7 @@ def test_a_supply_point_with_a_wrong_check_digit_is_refused_in_the_admin(admin_c
     premise = metering.premise_get_or_create(data=PREMISE)
 
     response = admin_client.post(
-        reverse("admin:metering_supplypoint_add"),
+        reverse("admin:meters_supplypoint_add"),
         {
             "premise": str(premise.pk),
             "utility": "ELECTRICITY",
@@ -362,7 +363,7 @@ def test_a_supply_point_with_a_wrong_check_digit_is_refused_in_the_admin(admin_c
 def test_gas_factors_belong_to_a_supply_point_or_an_area(admin_client):
     premise = metering.premise_get_or_create(data=PREMISE)
     point = metering.supply_point_get_or_create(premise=premise, utility=Utility.GAS, identifier="41373559241")
-    url = reverse("admin:metering_gasconversionfactor_add")
+    url = reverse("admin:meters_gasconversionfactor_add")
     data = {"valid_from": "2026-01-01", "state_number": "0.9636", "calorific_value": "11.210"}
 
     both = admin_client.post(url, {**data, "supply_point": str(point.pk), "network_area": "Berlin"})
@@ -376,7 +377,7 @@ def test_gas_factors_belong_to_a_supply_point_or_an_area(admin_client):
 def test_reads_are_filtered_by_source_and_found_by_meter(admin_client):
     agreement = supplied(tariff_make(), n=3)
     serial = agreement.supply_point.meters.get().serial
-    url = reverse("admin:metering_read_changelist")
+    url = reverse("admin:meters_read_changelist")
 
     operator = admin_client.get(url, {"source__exact": Read.Source.OPERATOR})
     customer = admin_client.get(url, {"source__exact": Read.Source.CUSTOMER})

@@ -14,13 +14,15 @@ from decimal import Decimal
 
 import pytest
 
-from billing.agreements import supply_import
-from billing.budget import instalments_raise
+from accounts.models import BillingPreferences
 from billing.calculation import BoundValue, GasFactors, PriceVersion, RegisterUse, SupplyInput, bill_calculate
-from billing.invoicing import bill_account
-from billing.ledger import account_balance, ledger_book, ledger_clear
-from billing.models import BillingPreferences, Instalment, Invoice, InvoiceReading, LedgerEntry, ServiceAgreement
-from metering.models import GasConversionFactor, Read, Register, Utility
+from billing.models import Instalment, Invoice, InvoiceReading, LedgerEntry
+from billing.services.budget import instalments_raise
+from billing.services.invoicing import bill_account
+from billing.services.ledger import account_balance, ledger_book, ledger_clear
+from meters.models import GasConversionFactor, Read, Register, Utility
+from supply.models import ServiceAgreement
+from supply.services.agreements import supply_import
 from tests.billing.agreement_data import PREMISE, request_for, tariff_make, version_add
 from tests.billing.read_data import at
 from tests.factories import AccountFactory

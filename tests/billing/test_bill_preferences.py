@@ -4,8 +4,9 @@ import pytest
 from django.contrib.auth.models import Group
 from django.urls import reverse
 
-from billing.models import BillingPreferences, BillingSettings
-from billing.preferences import PreferencesInvalid, preferences_update
+from accounts.models import BillingPreferences
+from billing.models import BillingSettings
+from billing.services.preferences import PreferencesInvalid, preferences_update
 from portal.roles import ensure_roles
 from tests.factories import AccountFactory, UserFactory
 

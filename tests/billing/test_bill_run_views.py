@@ -11,9 +11,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from billing import invoicing
 from billing.models import BillingSettings, BillRun, BillRunItem, Invoice
-from billing.runs import bill_run_chunk, bill_run_start, bill_run_stop
+from billing.services import invoicing
+from billing.services.runs import bill_run_chunk, bill_run_start, bill_run_stop
 from tests.billing.test_bill_runs import AS_OF, run_to_the_end, yearly_supply
 from tests.factories import CustomerFactory, UserFactory
 from tests.portal.test_staff import staff_user
@@ -210,15 +210,15 @@ def test_held_and_failed_accounts_are_listed_with_reasons_and_links_to_the_custo
 def test_the_item_lists_are_paged_in_a_fixed_number_of_queries(agent_client, accounts, monkeypatch):
     run = run_to_the_end(bill_run_start(as_of=AS_OF, dry_run=True))
     url = reverse("bill_runs:items", args=[run.pk, "billed"])
-    monkeypatch.setattr("billing.run_views.ITEMS_PER_PAGE", 1)
+    monkeypatch.setattr("billing.staff.runs.ITEMS_PER_PAGE", 1)
 
     one_row, _html = queries_for(agent_client, url)
-    monkeypatch.setattr("billing.run_views.ITEMS_PER_PAGE", 50)
+    monkeypatch.setattr("billing.staff.runs.ITEMS_PER_PAGE", 50)
     all_rows, html = queries_for(agent_client, url)
 
     assert one_row == all_rows
     assert html.count("<tr>") == 1 + 2
-    monkeypatch.setattr("billing.run_views.ITEMS_PER_PAGE", 1)
+    monkeypatch.setattr("billing.staff.runs.ITEMS_PER_PAGE", 1)
     _queries, paged = queries_for(agent_client, url + "?page=2")
     assert "Page 2 of 2" in paged and 'href="?page=1"' in paged
 

@@ -12,11 +12,13 @@ from django.conf import settings as django_settings
 from django.core.management import CommandError, call_command
 from django.db import OperationalError
 
-from billing import invoicing, runs, tasks
-from billing.models import BillingPreferences, BillingSettings, BillRun, BillRunItem, Invoice, LedgerEntry
-from billing.run_queries import run_progress
-from billing.runs import BillRunRefused, bill_run_chunk, bill_run_resume, bill_run_start, bill_run_stop
-from metering.models import Read
+from accounts.models import BillingPreferences
+from billing import tasks
+from billing.models import BillingSettings, BillRun, BillRunItem, Invoice, LedgerEntry
+from billing.queries.runs import run_progress
+from billing.services import invoicing, runs
+from billing.services.runs import BillRunRefused, bill_run_chunk, bill_run_resume, bill_run_start, bill_run_stop
+from meters.models import Read
 from tests.billing.read_data import at, register_of, supplied
 
 pytestmark = pytest.mark.django_db

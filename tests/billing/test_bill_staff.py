@@ -9,11 +9,12 @@ from allauth.mfa.models import Authenticator
 from django.contrib.auth.models import Group
 from django.urls import reverse
 
-from billing.invoicing import bill_account
-from billing.ledger import account_balance
-from billing.models import Invoice, ServiceAgreement
-from metering.models import Read
+from billing.models import Invoice
+from billing.services.invoicing import bill_account
+from billing.services.ledger import account_balance
+from meters.models import Read
 from portal.roles import ensure_roles
+from supply.models import ServiceAgreement
 from tests.billing.bill_data import billed_year, issued_invoice
 from tests.billing.read_data import at, register_of
 from tests.factories import AccountFactory, UserFactory

@@ -7,9 +7,9 @@ import pytest
 import time_machine
 from django.urls import reverse
 
-from billing.bill_queries import BillState, bill_rows, invoice_open_amounts
-from billing.invoicing import invoice_cancel
 from billing.models import Invoice
+from billing.queries.bills import BillState, bill_rows, invoice_open_amounts
+from billing.services.invoicing import invoice_cancel
 from tests.billing.bill_data import billed_year, issued_invoice, payment_book
 from tests.factories import AccountFactory
 

@@ -6,9 +6,9 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from billing.invoicing import invoice_cancel
 from billing.models import Invoice
-from portal.core.apikeys import api_key_create
+from billing.services.invoicing import invoice_cancel
+from core.apikeys import api_key_create
 from tests.billing.bill_data import billed_year, issued_invoice, payment_book
 from tests.factories import AccountFactory
 

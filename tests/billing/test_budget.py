@@ -12,17 +12,19 @@ from django.contrib.auth.models import Group
 from django.core.management import CommandError, call_command
 from django.urls import reverse
 
-from billing.budget import (
+from accounts.models import BillingPreferences
+from billing.models import BillingSettings, Instalment, Invoice, LedgerEntry
+from billing.services.budget import (
     BudgetChangeRefused,
     budget_amount_change,
     instalment_amount,
     instalment_plans,
     instalments_raise,
 )
-from billing.models import BillingPreferences, BillingSettings, Instalment, Invoice, LedgerEntry, ServiceAgreement
-from billing.tariffs import tariff_version_add
-from portal.core.models import OutboxMessage
+from core.models import OutboxMessage
 from portal.roles import ensure_roles
+from supply.models import ServiceAgreement
+from supply.services.tariffs import tariff_version_add
 from tests.billing.agreement_data import tariff_make
 from tests.billing.read_data import at, supplied
 from tests.factories import AccountFactory, UserFactory

@@ -11,13 +11,14 @@ from django.core import mail
 from django.core.management import call_command
 from pypdf import PdfReader
 
-from billing.delivery import invoice_deliver
-from billing.invoicing import bill_account
-from billing.models import BillingPreferences, Invoice, PrintBatch
-from billing.print_batches import print_batch_make
+from accounts.models import BillingPreferences
+from billing.models import Invoice, PrintBatch
+from billing.services.delivery import invoice_deliver
+from billing.services.invoicing import bill_account
+from billing.services.print_batches import print_batch_make
 from billing.tasks import deliver_invoice
-from metering.models import Read
-from portal.core.models import Channel, OutboxMessage
+from core.models import Channel, OutboxMessage
+from meters.models import Read
 from tests.billing.agreement_data import pdf_text
 from tests.billing.invoice_data import credit_note_make, invoice_make
 from tests.billing.read_data import at, register_of, supplied

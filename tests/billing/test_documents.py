@@ -5,10 +5,10 @@ import pytest
 import weasyprint
 from django.utils import translation
 
-from accounts.models import PaymentMethod
-from billing.documents import contract_summary_pdf, contract_term, money_format, percent_format
-from billing.models import BillingPreferences
-from metering.models import GasConversionFactor, Utility
+from accounts.models import BillingPreferences, PaymentMethod
+from core.formats import money_format, percent_format
+from meters.models import GasConversionFactor, Utility
+from supply.documents import contract_summary_pdf, contract_term
 from tests.billing.agreement_data import agreement_requested, pdf_text, tariff_make, version_add
 from tests.factories import AccountFactory, CustomerFactory, SepaMandateFactory
 

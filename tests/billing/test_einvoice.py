@@ -11,8 +11,8 @@ import pytest
 from lxml import etree
 from pypdf import PdfReader
 
-from billing.einvoice import einvoice_xml
-from billing.invoice_pdf import invoice_pdf_render
+from billing.documents.einvoice import einvoice_xml
+from billing.documents.pdf import invoice_pdf_render
 from billing.models import Invoice, InvoiceLine
 from tests.billing.invoice_data import credit_note_make, invoice_make
 from tests.factories import SepaMandateFactory

@@ -9,15 +9,16 @@ from django.core.management.base import CommandError
 from django.db import connection
 from django.utils import translation
 
-from billing import read_bulk
-from billing.models import ReadImportJob, ServiceAgreement
-from billing.read_bulk import ReadRow, reads_check_and_store
-from billing.read_import import ReadFileError, read_import_job_run, reads_import_csv
-from billing.read_intake import read_submit
-from billing.tasks import import_reads_job
-from metering.models import Meter, Read, Register
-from metering.readings import Verdict
-from metering.services import meter_install
+from metering.models import ReadImportJob
+from metering.services import bulk as read_bulk
+from metering.services.bulk import ReadRow, reads_check_and_store
+from metering.services.imports import ReadFileError, read_import_job_run, reads_import_csv
+from metering.services.intake import read_submit
+from metering.tasks import import_reads_job
+from meters.models import Meter, Read, Register
+from meters.readings import Verdict
+from meters.services import meter_install
+from supply.models import ServiceAgreement
 from tests.billing.read_import_data import (
     NOW,
     OBIS,
@@ -589,7 +590,7 @@ def test_the_task_records_an_unexpected_error(tmp_path, settings, supply, monkey
     def broken(**kwargs):
         raise RuntimeError("disk on fire")
 
-    monkeypatch.setattr("billing.read_import.reads_check_and_store", broken)
+    monkeypatch.setattr("metering.services.imports.reads_check_and_store", broken)
 
     with pytest.raises(RuntimeError):
         import_reads_job.delay(job.pk)

@@ -11,11 +11,11 @@ import time_machine
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from billing.agreements import supply_import
-from billing.management.commands.import_tariffs import Command
-from billing.models import Tariff, TariffPrice, TariffVersion
-from billing.tariffs import unit_price, version_on
-from portal.core.models import OutboxMessage
+from core.models import OutboxMessage
+from supply.management.commands.import_tariffs import Command
+from supply.models import Tariff, TariffPrice, TariffVersion
+from supply.services.agreements import supply_import
+from supply.services.tariffs import unit_price, version_on
 from tests.billing.agreement_data import PREMISE, request_for
 from tests.factories import AccountFactory, CustomerFactory
 

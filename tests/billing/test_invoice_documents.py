@@ -7,12 +7,13 @@ from decimal import Decimal
 import pytest
 from django.utils import translation
 
-from billing.invoice_pdf import InvoiceNotIssued, invoice_pdf_ensure, invoice_pdf_render
-from billing.invoice_presenter import invoice_view
-from billing.invoicing import bill_account
-from billing.models import BillingPreferences, Invoice, InvoiceReading
-from metering.models import Read
-from metering.readings import ValueMethod
+from accounts.models import BillingPreferences
+from billing.documents.pdf import InvoiceNotIssued, invoice_pdf_ensure, invoice_pdf_render
+from billing.documents.presenter import invoice_view
+from billing.models import Invoice, InvoiceReading
+from billing.services.invoicing import bill_account
+from meters.models import Read
+from meters.readings import ValueMethod
 from tests.billing.agreement_data import pdf_text, tariff_make
 from tests.billing.invoice_data import credit_note_make, invoice_make
 from tests.billing.read_data import at, register_of, supplied
@@ -224,7 +225,7 @@ def test_the_pdf_is_rendered_once_and_then_served_from_storage(monkeypatch):
     invoice = invoice_make()
 
     first = invoice_pdf_ensure(invoice_id=invoice.pk)
-    monkeypatch.setattr("billing.invoice_pdf.invoice_pdf_render", lambda **kwargs: pytest.fail("rendered twice"))
+    monkeypatch.setattr("billing.documents.pdf.invoice_pdf_render", lambda **kwargs: pytest.fail("rendered twice"))
     second = invoice_pdf_ensure(invoice_id=invoice.pk)
 
     invoice.refresh_from_db()

@@ -1,11 +1,13 @@
-"""Bills through billing.invoicing: periods, idempotence, holds, numbers, credit notes."""
+"""Bills through billing.services.invoicing: periods, idempotence, holds, numbers, credit notes."""
 
 import datetime as dt
 from decimal import Decimal
 
 import pytest
 
-from billing.invoicing import (
+from accounts.models import BillingPreferences
+from billing.models import BillingSettings, Invoice, LedgerEntry
+from billing.services.invoicing import (
     InvoiceStateError,
     bill_account,
     bill_plan_for,
@@ -15,9 +17,8 @@ from billing.invoicing import (
     invoice_rebill,
     invoice_release,
 )
-from billing.ledger import account_balance, entry_open_amount
-from billing.models import BillingPreferences, BillingSettings, Invoice, LedgerEntry
-from metering.models import Read
+from billing.services.ledger import account_balance, entry_open_amount
+from meters.models import Read
 from tests.billing.agreement_data import version_add
 from tests.billing.read_data import at, register_of, supplied
 

@@ -17,7 +17,8 @@ from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from billing.ledger import (
+from billing.models import Invoice, LedgerClearing, LedgerEntry
+from billing.services.ledger import (
     account_balance,
     balances,
     entry_open_amount,
@@ -26,7 +27,6 @@ from billing.ledger import (
     open_credits,
     open_debits,
 )
-from billing.models import Invoice, LedgerClearing, LedgerEntry
 from tests.factories import AccountFactory
 
 pytestmark = pytest.mark.django_db

@@ -1,7 +1,7 @@
 import pytest
 from django.db import connection
 
-from billing.overlap_guard import TRIGGERS, ensure_overlap_guard
+from supply.overlap_guard import TRIGGERS, ensure_overlap_guard
 
 pytestmark = pytest.mark.django_db
 

@@ -6,9 +6,8 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import translation
 
-from billing.agreements import supply_import
-from billing.models import ServiceAgreement, Tariff
-from billing.read_intake import (
+from core.models import OutboxMessage
+from metering.services.intake import (
     PHOTO_MAX_BYTES,
     RegisterNotFound,
     ReviewRefused,
@@ -18,11 +17,12 @@ from billing.read_intake import (
     review_correct,
     review_reject,
 )
-from metering.models import Meter, PlausibilityBand, Read, ReadReview, Register, Utility
-from metering.profiles import profile_use_between
-from metering.readings import Verdict
-from metering.services import meter_install
-from portal.core.models import OutboxMessage
+from meters.models import Meter, PlausibilityBand, Read, ReadReview, Register, Utility
+from meters.profiles import profile_use_between
+from meters.readings import Verdict
+from meters.services import meter_install
+from supply.models import ServiceAgreement, Tariff
+from supply.services.agreements import supply_import
 from tests.billing.agreement_data import PREMISE, agreement_requested, request_for, tariff_make
 from tests.factories import AccountFactory, UserFactory
 

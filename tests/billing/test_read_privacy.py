@@ -6,11 +6,11 @@ from decimal import Decimal
 import pytest
 from django.urls import reverse
 
-from billing.agreements import agreement_reject
-from billing.models import ServiceAgreement
-from billing.queries import supply_point_taken
-from metering.models import Read
-from portal.core import clock
+from core import clock
+from meters.models import Read
+from supply.models import ServiceAgreement
+from supply.queries import supply_point_taken
+from supply.services.agreements import agreement_reject
 from tests.billing.agreement_data import agreement_requested, market_location_id
 from tests.billing.read_data import register_of, supplied
 from tests.factories import AccountFactory

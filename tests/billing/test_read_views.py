@@ -11,13 +11,13 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import translation
 
-from billing.models import ServiceAgreement
-from billing.read_charts import month_starts, spread_by_month
-from billing.read_forms import ReadSubmitForm, parse_reading
-from billing.read_intake import IntakeResult, expected_range
-from billing.read_queries import HISTORY_LIMIT
-from billing.read_views import verdict_of
-from metering.models import GasConversionFactor, Read, Utility
+from metering.charts import month_starts, spread_by_month
+from metering.forms import ReadSubmitForm, parse_reading
+from metering.queries.reads import HISTORY_LIMIT
+from metering.services.intake import IntakeResult, expected_range
+from metering.views import verdict_of
+from meters.models import GasConversionFactor, Read, Utility
+from supply.models import ServiceAgreement
 from tests.billing.agreement_data import agreement_requested
 from tests.billing.read_data import PNG, at, daily_reads, register_of, supplied
 from tests.factories import AccountFactory
@@ -548,7 +548,7 @@ def test_the_reading_before_last_january_counts_towards_january(client):
 
 
 def test_the_registers_of_an_exchanged_meter_add_up(client):
-    from metering.services import meter_install
+    from meters.services import meter_install
 
     agreement = supplied(start_read="0", annual=None)
     old = register_of(agreement)

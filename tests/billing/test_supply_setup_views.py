@@ -9,10 +9,10 @@ import time_machine
 from django.urls import reverse
 from django.utils import translation
 
-from billing import forms as billing_forms
-from billing.models import ServiceAgreement
-from metering.models import Meter, Premise, Register, SupplyPoint
-from portal.core.models import OutboxMessage
+from core.models import OutboxMessage
+from meters.models import Meter, Premise, Register, SupplyPoint
+from supply import forms as billing_forms
+from supply.models import ServiceAgreement
 from tests.billing.agreement_data import agreement_requested, market_location_id, tariff_make
 from tests.factories import AccountFactory, UserFactory
 

@@ -9,9 +9,11 @@ from django.db import IntegrityError, transaction
 from django.test import override_settings
 from django.utils import translation
 
-from billing.agreements import supply_import
-from billing.models import ServiceAgreement, TariffPrice, TariffVersion
-from billing.tariffs import (
+from core.models import OutboxMessage
+from meters.models import Utility
+from supply.models import ServiceAgreement, TariffPrice, TariffVersion
+from supply.services.agreements import supply_import
+from supply.services.tariffs import (
     NoPriceOnDate,
     PriceChangeTooSoon,
     TariffVersionRefused,
@@ -20,8 +22,6 @@ from billing.tariffs import (
     version_on,
     yearly_estimate,
 )
-from metering.models import Utility
-from portal.core.models import OutboxMessage
 from tests.billing.agreement_data import PREMISE, market_location_id, request_for, tariff_make, version_add
 from tests.factories import AccountFactory, CustomerFactory
 

@@ -6,9 +6,9 @@ from decimal import Decimal
 import pytest
 from django.db import IntegrityError, transaction
 
-from billing.models import VatRate
-from billing.tariffs import NoVatRateOnDate, vat_rate_on
-from metering.models import Utility
+from meters.models import Utility
+from supply.models import VatRate
+from supply.services.tariffs import NoVatRateOnDate, vat_rate_on
 
 pytestmark = pytest.mark.django_db
 

@@ -3,8 +3,8 @@ from io import StringIO
 import pytest
 from django.core.management import CommandError, call_command, load_command_class
 
-from portal.core.apikeys import KNOWN_SCOPES, UnknownScope, api_key_authenticate, api_key_create, api_key_revoke
-from portal.core.models import ApiKey
+from core.apikeys import KNOWN_SCOPES, UnknownScope, api_key_authenticate, api_key_create, api_key_revoke
+from core.models import ApiKey
 
 pytestmark = pytest.mark.django_db
 
@@ -127,7 +127,7 @@ def test_revoking_an_unknown_prefix_is_a_command_error():
 
 
 def test_the_help_explains_usage_and_lists_the_scopes():
-    command = load_command_class("portal.core", "create_api_key")
+    command = load_command_class("core", "create_api_key")
 
     text = command.create_parser("manage.py", "create_api_key").format_help()
 

@@ -1,9 +1,9 @@
 import pytest
 from django.core import mail
 
-from portal.core import communications
-from portal.core.communications import NoAddressForChannel, Recipient
-from portal.core.models import Channel, OutboxMessage
+from core import communications
+from core.communications import NoAddressForChannel, Recipient
+from core.models import Channel, OutboxMessage
 from tests.factories import CustomerFactory
 
 pytestmark = pytest.mark.django_db

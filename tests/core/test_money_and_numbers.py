@@ -4,8 +4,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from portal.core.checkdigits import luhn_check_digit, luhn_is_valid
-from portal.core.money import round_money
+from core.checkdigits import luhn_check_digit, luhn_is_valid
+from core.money import round_money
 
 
 @pytest.mark.parametrize(

@@ -5,8 +5,8 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from billing.models import ReadImportJob
-from metering.models import Read
+from metering.models import ReadImportJob
+from meters.models import Read
 from tests.billing.read_import_data import OBIS, at, plausible, serial, supplied
 from tests.portal.test_staff import staff_user
 

@@ -11,11 +11,11 @@ from allauth.mfa.totp.internal.auth import TOTP, format_hotp_value, generate_tot
 from django.contrib.auth.models import Group
 from playwright.sync_api import expect
 
-from billing.agreements import supply_import
-from billing.models import VatRate
-from billing.read_intake import expected_range
-from metering.models import Read, ReadReview
-from portal.core import clock
+from core import clock
+from metering.services.intake import expected_range
+from meters.models import Read, ReadReview
+from supply.models import VatRate
+from supply.services.agreements import supply_import
 from tests.billing.agreement_data import PREMISE, request_for, tariff_make
 from tests.billing.read_data import register_of
 from tests.factories import AccountFactory, UserFactory

@@ -11,11 +11,11 @@ from allauth.mfa.totp.internal.auth import TOTP, format_hotp_value, generate_tot
 from django.contrib.auth.models import Group
 from playwright.sync_api import expect
 
-from billing.agreements import agreements_activate_due
-from billing.models import ServiceAgreement, VatRate
-from metering.models import Read
-from portal.core import clock
-from portal.core.models import OutboxMessage
+from core import clock
+from core.models import OutboxMessage
+from meters.models import Read
+from supply.models import ServiceAgreement, VatRate
+from supply.services.agreements import agreements_activate_due
 from tests.billing.agreement_data import market_location_id, tariff_make
 from tests.factories import AccountFactory, UserFactory
 

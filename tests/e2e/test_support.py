@@ -10,7 +10,7 @@ from decimal import Decimal
 import pytest
 from playwright.sync_api import expect
 
-from billing.ledger import ledger_book
+from billing.services.ledger import ledger_book
 from support.classifier import classify
 from support.faq_seed import faq_seed
 from support.models import AssistantConversation, Ticket

@@ -19,7 +19,7 @@ import django
 def main() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
     django.setup()
-    from billing import invoicing, runs
+    from billing.services import invoicing, runs
     from portal.celery import app
 
     hang_on = int(os.environ.get("BILL_RUN_TEST_HANG_ON_CALL", "0"))

@@ -19,10 +19,12 @@ from django.conf import settings
 from django.db import connection, connections
 from django.db.models import Count
 
-from billing.models import BillingPreferences, BillingSettings, BillRun, BillRunItem, Invoice, LedgerEntry, VatRate
-from billing.runs import bill_run_chunk, bill_run_resume, bill_run_start
-from metering.models import Read, Utility
+from accounts.models import BillingPreferences
+from billing.models import BillingSettings, BillRun, BillRunItem, Invoice, LedgerEntry
+from billing.services.runs import bill_run_chunk, bill_run_resume, bill_run_start
+from meters.models import Read, Utility
 from portal.celery import app as celery_app
+from supply.models import VatRate
 from tests.billing.read_data import at, register_of, supplied
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]

@@ -14,10 +14,10 @@ from celery.signals import task_prerun
 from django.core import mail
 from django.db import transaction
 
+from core import communications
+from core.communications import Recipient
+from core.models import OutboxMessage
 from portal.celery import app as celery_app
-from portal.core import communications
-from portal.core.communications import Recipient
-from portal.core.models import OutboxMessage
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
@@ -97,7 +97,7 @@ def test_the_worker_delivers_a_message_sent_inside_a_transaction(worker, task_ru
     )
     # Delivered by the worker from its own queue, in its thread, not eagerly in the test's.
     assert [(name, queue, eager) for name, queue, eager, _thread in task_runs] == [
-        ("portal.core.tasks.deliver_message", worker.test_queue, False)
+        ("core.tasks.deliver_message", worker.test_queue, False)
     ]
     assert task_runs[0][3] is not threading.current_thread()
     message.refresh_from_db()

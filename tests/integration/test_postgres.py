@@ -6,8 +6,8 @@ import pytest
 from django.db import connections
 
 from accounts.services import account_number_next
-from portal.core.checkdigits import luhn_is_valid
-from portal.core.models import NumberSequence
+from core.checkdigits import luhn_is_valid
+from core.models import NumberSequence
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 

@@ -6,9 +6,9 @@ from decimal import Decimal
 import pytest
 from django.db import IntegrityError, transaction
 
-from metering import services
-from metering.models import GasConversionFactor, Utility
-from metering.queries import gas_factors_on
+from meters import services
+from meters.models import GasConversionFactor, Utility
+from meters.queries import gas_factors_on
 
 pytestmark = pytest.mark.django_db
 

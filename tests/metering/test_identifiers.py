@@ -5,9 +5,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from metering.identifiers import is_market_location_id, market_location_check_digit
-from metering.models import Utility
-from metering.services import InvalidSupplyPointId, supply_point_id_check
+from meters.identifiers import is_market_location_id, market_location_check_digit
+from meters.models import Utility
+from meters.services import InvalidSupplyPointId, supply_point_id_check
 
 
 @pytest.mark.parametrize("value", ["41373559241", "51234567895", "10000000009"])

@@ -4,7 +4,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from metering.profiles import (
+from meters.profiles import (
     SATURDAY_WEIGHT,
     SUNDAY_WEIGHT,
     UnknownProfile,

@@ -8,10 +8,10 @@ from django.utils import translation
 from hypothesis import given
 from hypothesis import strategies as st
 
-from metering import services
-from metering.models import PlausibilityBand, Read, Register, Utility
-from metering.profiles import profile_use_between
-from metering.readings import (
+from meters import services
+from meters.models import PlausibilityBand, Read, Register, Utility
+from meters.profiles import profile_use_between
+from meters.readings import (
     EstimateNotNeeded,
     NoRegisterValue,
     ValueMethod,

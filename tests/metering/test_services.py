@@ -3,9 +3,9 @@ from decimal import Decimal
 
 import pytest
 
-from metering import services
-from metering.models import Meter, Read, Register, Utility
-from portal.core import clock
+from core import clock
+from meters import services
+from meters.models import Meter, Read, Register, Utility
 
 pytestmark = pytest.mark.django_db
 

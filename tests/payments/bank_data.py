@@ -9,9 +9,9 @@ from pathlib import Path
 from xml.sax.saxutils import escape
 
 from accounts.models import Account, PaymentMethod
-from billing.ledger import ledger_book
 from billing.models import Instalment, Invoice, LedgerEntry
-from portal.core.money import round_money
+from billing.services.ledger import ledger_book
+from core.money import round_money
 from tests.factories import AccountFactory, CustomerFactory, SepaMandateFactory
 
 DATA = Path(__file__).parent / "data"
@@ -99,7 +99,7 @@ def instalment(account: Account, *, amount: Decimal, due_date: dt.date) -> Insta
 
 
 def invoice_open(invoice: Invoice) -> Decimal:
-    from billing.ledger import entry_open_amount
+    from billing.services.ledger import entry_open_amount
 
     return sum(
         (entry_open_amount(entry=entry) for entry in LedgerEntry.objects.filter(invoice=invoice, amount__gt=0)),

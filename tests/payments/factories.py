@@ -13,8 +13,8 @@ from decimal import Decimal
 from typing import Any
 
 from accounts.models import Account
-from billing.ledger import ledger_book, ledger_clear
 from billing.models import Invoice, LedgerEntry
+from billing.services.ledger import ledger_book, ledger_clear
 from tests.factories import AccountFactory, SepaMandateFactory
 
 _numbers = itertools.count(1)

@@ -6,8 +6,8 @@ from decimal import Decimal
 
 import pytest
 
-from billing.ledger import account_balance, entry_open_amount
 from billing.models import LedgerEntry
+from billing.services.ledger import account_balance, entry_open_amount
 from payments.models import AccountDunningFlag, Payment, PaymentMethod, Refund
 from payments.queries import open_invoices, payment_history
 from payments.services import (

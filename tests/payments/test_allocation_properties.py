@@ -11,11 +11,11 @@ from hypothesis import strategies as st
 from hypothesis.extra.django import TestCase
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 
-from billing.ledger import account_balance, open_credits, open_debits
 from billing.models import LedgerClearing, LedgerEntry
+from billing.services.ledger import account_balance, open_credits, open_debits
+from core.money import round_money
 from payments.models import Payment, PaymentMethod, Refund
 from payments.services import payment_record_manual, payment_return, refund_issue
-from portal.core.money import round_money
 from tests.factories import UserFactory
 from tests.payments.factories import account_with_mandate, invoice_issued
 

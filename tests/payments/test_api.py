@@ -7,9 +7,9 @@ from decimal import Decimal
 
 import pytest
 
-from billing.ledger import account_balance
+from billing.services.ledger import account_balance
+from core.apikeys import api_key_create
 from payments.models import CheckoutSession, Payment
-from portal.core.apikeys import api_key_create
 from tests.factories import AccountFactory
 from tests.payments.factories import invoice_issued
 

@@ -11,15 +11,15 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
-from billing.ledger import account_balance
 from billing.models import LedgerClearing, LedgerEntry
+from billing.services.ledger import account_balance
+from core.models import OutboxMessage
 from payments.bank_matching import names_match, reference_key, references_in, return_reason_text
 from payments.bank_reconciliation import ReconciliationRefused, bank_transaction_assign, bank_transaction_ignore
 from payments.bank_statement import StatementRejected, bank_statement_import
 from payments.camt import CamtError, statement_read
 from payments.models import AccountDunningFlag, BankStatement, BankTransaction, Payment, SepaCollection
 from payments.sepa import sepa_collect
-from portal.core.models import OutboxMessage
 from tests.factories import UserFactory
 from tests.payments.bank_data import (
     DATA,

@@ -9,14 +9,14 @@ from django.core.management import CommandError, call_command
 from lxml import etree
 
 from accounts.models import SepaMandate
-from billing.ledger import account_balance, ledger_book
 from billing.models import DunningHold, LedgerEntry
+from billing.services.ledger import account_balance, ledger_book
+from core.models import OutboxMessage
 from payments.models import Payment, SepaBatch, SepaCollection
 from payments.pain008 import SepaFileError, next_banking_day
 from payments.sepa import collection_date_for, sepa_batch_confirm, sepa_collect
 from payments.services import payment_record_manual
 from payments.tasks import sepa_collect_due
-from portal.core.models import OutboxMessage
 from tests.factories import UserFactory
 from tests.payments.bank_data import DATA, account_with, instalment, invoice_open, issued_invoice
 

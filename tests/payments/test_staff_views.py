@@ -9,7 +9,7 @@ from allauth.mfa.models import Authenticator
 from django.contrib.auth.models import Group
 from django.urls import reverse
 
-from billing.ledger import account_balance
+from billing.services.ledger import account_balance
 from payments.models import Payment, PaymentMethod, Refund
 from payments.services import payment_book, payment_external
 from portal.roles import ensure_roles

@@ -8,8 +8,8 @@ from decimal import Decimal
 import pytest
 import stripe
 
-from billing.ledger import account_balance, entry_open_amount
 from billing.models import LedgerEntry
+from billing.services.ledger import account_balance, entry_open_amount
 from payments.models import CheckoutSession, Payment, ProviderEvent, Refund
 from payments.online import checkout_start
 from payments.services import payment_external, refund_issue

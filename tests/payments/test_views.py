@@ -8,7 +8,7 @@ import pytest
 import time_machine
 from django.urls import reverse
 
-from billing.ledger import account_balance
+from billing.services.ledger import account_balance
 from payments.models import CheckoutSession, Payment, PaymentMethod
 from payments.services import payment_external
 from tests.factories import AccountFactory

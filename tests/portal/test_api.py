@@ -5,8 +5,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from accounts.models import Account, Customer, PaymentMethod, SepaMandate
-from portal.core import clock
-from portal.core.apikeys import api_key_create, api_key_revoke
+from core import clock
+from core.apikeys import api_key_create, api_key_revoke
 from tests.factories import (
     AccountFactory,
     CustomerFactory,

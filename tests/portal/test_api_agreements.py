@@ -7,9 +7,9 @@ import time_machine
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from billing.models import ServiceAgreement
-from metering.models import Meter, Premise, SupplyPoint, Utility
-from portal.core.models import OutboxMessage
+from core.models import OutboxMessage
+from meters.models import Meter, Premise, SupplyPoint, Utility
+from supply.models import ServiceAgreement
 from tests.billing.agreement_data import agreement_requested, market_location_id, tariff_make, version_add
 from tests.factories import AccountFactory, CustomerFactory
 from tests.portal.test_api import ENGLISH, api_key, as_customer, with_key

@@ -3,8 +3,8 @@ import json
 import pytest
 import time_machine
 
-from metering.models import Read
-from portal.core.apikeys import api_key_create, api_key_revoke
+from core.apikeys import api_key_create, api_key_revoke
+from meters.models import Read
 from tests.billing.read_import_data import NOW, OBIS, at, plausible, serial, supplied
 
 pytestmark = pytest.mark.django_db

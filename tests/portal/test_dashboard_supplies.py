@@ -10,8 +10,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from billing.models import ServiceAgreement
-from metering.models import GasConversionFactor
+from meters.models import GasConversionFactor
+from supply.models import ServiceAgreement
 from tests.billing.agreement_data import agreement_requested, tariff_make
 from tests.factories import AccountFactory
 

@@ -5,12 +5,12 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 
-from accounts.models import Account, Customer
-from billing import agreements
-from billing.models import BillingPreferences, ServiceAgreement
-from billing.supply_import import SUPPLY_COLUMNS
-from metering.models import GasConversionFactor, Meter, Premise, Read, SupplyPoint, Utility
+from accounts.models import Account, BillingPreferences, Customer
+from meters.models import GasConversionFactor, Meter, Premise, Read, SupplyPoint, Utility
 from portal.management.commands.import_customers import Command
+from supply.models import ServiceAgreement
+from supply.services import agreements
+from supply.services.imports import SUPPLY_COLUMNS
 from tests.accounts.test_import_customers import (
     COLUMNS,
     business,

@@ -7,12 +7,13 @@ import pytest
 import time_machine
 from django.core.management import call_command
 
-from billing.ledger import account_balance
-from billing.models import Invoice, ServiceAgreement, Tariff, TariffPrice, TariffVersion
-from billing.tariffs import tariffs_offered, yearly_estimate
-from metering.identifiers import is_market_location_id
-from metering.models import GasConversionFactor, Meter, Read, SupplyPoint, Utility
-from portal.core.models import OutboxMessage
+from billing.models import Invoice
+from billing.services.ledger import account_balance
+from core.models import OutboxMessage
+from meters.identifiers import is_market_location_id
+from meters.models import GasConversionFactor, Meter, Read, SupplyPoint, Utility
+from supply.models import ServiceAgreement, Tariff, TariffPrice, TariffVersion
+from supply.services.tariffs import tariffs_offered, yearly_estimate
 
 pytestmark = pytest.mark.django_db
 

@@ -5,7 +5,7 @@ from django.core import mail
 from django.urls import reverse
 
 from accounts.models import Customer, SepaMandate
-from portal.core.models import OutboxMessage
+from core.models import OutboxMessage
 from portal.roles import ensure_roles
 from tests.factories import AccountFactory, CustomerFactory, SepaMandateFactory, UserFactory, onboarding_payload
 

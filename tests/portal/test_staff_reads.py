@@ -4,8 +4,8 @@ from allauth.mfa.models import Authenticator
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from billing.models import ReadImportJob
-from metering.models import Read
+from metering.models import ReadImportJob
+from meters.models import Read
 from tests.billing.read_import_data import NOW, OBIS, at, plausible, serial, supplied
 from tests.factories import UserFactory
 from tests.portal.test_staff import staff_user

@@ -13,10 +13,10 @@ from django.contrib.auth.models import Group
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from billing.read_intake import expected_range, read_submit
-from billing.read_review_queries import review_queue
-from metering.models import Read, ReadReview
-from portal.core.models import OutboxMessage
+from core.models import OutboxMessage
+from metering.queries.review import review_queue
+from metering.services.intake import expected_range, read_submit
+from meters.models import Read, ReadReview
 from portal.roles import ensure_roles
 from tests.billing.read_data import PNG, at, daily_reads, register_of, supplied
 from tests.factories import AccountFactory, UserFactory

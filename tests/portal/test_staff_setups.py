@@ -13,11 +13,11 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from billing.models import ServiceAgreement
-from metering.models import Read
-from metering.services import read_record
-from portal.core.models import OutboxMessage
+from core.models import OutboxMessage
+from meters.models import Read
+from meters.services import read_record
 from portal.roles import ensure_roles
+from supply.models import ServiceAgreement
 from tests.billing.agreement_data import agreement_confirmed, agreement_requested, tariff_make
 from tests.factories import AccountFactory, UserFactory
 
@@ -98,9 +98,9 @@ def test_staff_without_the_permission_are_refused(client, tariff):
 
 
 def test_the_agents_group_has_the_queue_permissions(agent):
-    assert agent.has_perm("billing.view_serviceagreement")
-    assert agent.has_perm("billing.change_serviceagreement")
-    assert agent.has_perm("billing.view_tariff")
+    assert agent.has_perm("supply.view_serviceagreement")
+    assert agent.has_perm("supply.change_serviceagreement")
+    assert agent.has_perm("supply.view_tariff")
 
 
 # --- The queue ------------------------------------------------------------------------

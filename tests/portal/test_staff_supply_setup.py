@@ -8,8 +8,8 @@ import time_machine
 from django.contrib.messages import get_messages
 from django.urls import reverse
 
-from billing.models import ServiceAgreement
-from portal.core.models import OutboxMessage
+from core.models import OutboxMessage
+from supply.models import ServiceAgreement
 from tests.billing.agreement_data import market_location_id, tariff_make
 from tests.billing.test_supply_setup_views import nothing_saved, payload, wrong_check_digit
 from tests.factories import AccountFactory, UserFactory

@@ -2,7 +2,7 @@ import datetime as dt
 
 import pytest
 
-from portal.core.models import OutboxMessage
+from core.models import OutboxMessage
 from support.escalation import tickets_escalate
 from support.models import SlaRule, Ticket
 from support.tasks import escalate_tickets

@@ -9,8 +9,8 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from billing.ledger import ledger_book
 from billing.models import Invoice
+from billing.services.ledger import ledger_book
 from support.faq_seed import faq_seed
 from support.models import AssistantConversation, FaqArticle, Ticket
 from tests.billing.read_data import supplied

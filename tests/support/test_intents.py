@@ -6,9 +6,9 @@ from decimal import Decimal
 
 import pytest
 
-from accounts.models import PaymentMethod
-from billing.ledger import ledger_book, ledger_clear
-from billing.models import BillingPreferences, Invoice
+from accounts.models import BillingPreferences, PaymentMethod
+from billing.models import Invoice
+from billing.services.ledger import ledger_book, ledger_clear
 from support.classifier import Intent
 from support.intents import data_answer
 from tests.billing.read_data import at, supplied

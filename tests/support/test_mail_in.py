@@ -4,7 +4,7 @@ from pathlib import Path
 import pytest
 from django.core.management import call_command
 
-from portal.core.models import OutboxMessage
+from core.models import OutboxMessage
 from support.mail_in import Outcome, html_to_text, mail_receive, strip_quoted
 from support.models import Ticket, TicketAttachment, TicketMessage
 from tests.support.ticket_data import berlin, customer_with_account, seeded

@@ -2,7 +2,7 @@ import pytest
 from django.utils import translation
 
 from billing.models import BillingSettings
-from portal.core.models import OutboxMessage
+from core.models import OutboxMessage
 from support.models import CannedReply, Ticket, TicketMessage
 from support.tickets import ticket_resolve
 from tests.factories import UserFactory

@@ -2,9 +2,9 @@ import datetime as dt
 
 import pytest
 
-from billing.ledger import invoice_dunning_paused
 from billing.models import BillingSettings, DunningHold
-from portal.core.models import OutboxMessage
+from billing.services.ledger import invoice_dunning_paused
+from core.models import OutboxMessage
 from support.models import AssistantConversation, CannedReply, Queue, Ticket, TicketMessage
 from support.ticket_queries import customer_ticket
 from support.tickets import (

@@ -10,10 +10,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
 from billing.models import BillRun, BillRunItem
-from billing.run_queries import ACTIVE_STATES, RunProgress, run_items, run_progress
-from billing.runs import BillRunRefused, bill_run_chunk, bill_run_date_check, bill_run_start
-from portal.core import clock
-from portal.core.commands import ImportCommand
+from billing.queries.runs import ACTIVE_STATES, RunProgress, run_items, run_progress
+from billing.services.runs import BillRunRefused, bill_run_chunk, bill_run_date_check, bill_run_start
+from core import clock
+from core.commands import ImportCommand
 
 HELP = gettext_lazy(
     """Bill every account whose billing period ended on or before the date,

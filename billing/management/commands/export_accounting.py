@@ -8,9 +8,9 @@ from django.core.management.base import CommandError
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from billing.accounting_export import ExportError, accounting_export
-from billing.bill_forms import export_range_problem
-from portal.core.commands import ImportCommand
+from billing.forms.bills import export_range_problem
+from billing.queries.accounting import ExportError, accounting_export
+from core.commands import ImportCommand
 
 HELP = gettext_lazy(
     """Write the bookings of a period (ledger entries booked from --from to

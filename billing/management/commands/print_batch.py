@@ -3,12 +3,12 @@
 import argparse
 import datetime as dt
 
-from django.core.management.base import BaseCommand
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from billing.print_batches import print_batch_make
-from portal.core import clock
+from billing.services.print_batches import print_batch_make
+from core import clock
+from core.commands import Command as BaseCommand
 
 HELP = gettext_lazy(
     "Put the letters queued up to a day (bills on paper and other letters) that are not printed yet into one "

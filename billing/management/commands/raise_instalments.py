@@ -3,12 +3,12 @@
 import argparse
 import datetime as dt
 
-from django.core.management.base import BaseCommand
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from billing.budget import instalments_raise
-from portal.core import clock
+from billing.services.budget import instalments_raise
+from core import clock
+from core.commands import Command as BaseCommand
 
 HELP = gettext_lazy(
     "Raise the monthly budget-billing instalments (one ledger debit per account with budget billing "

@@ -9,9 +9,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from accounts.imports import ImportFileError, customer_file_read, customers_import
-from billing.supply_import import supply_columns_for
-from portal.core import clock
-from portal.core.commands import ImportCommand
+from core import clock
+from core.commands import ImportCommand
+from supply.services.imports import supply_columns_for
 
 HELP = gettext_lazy(
     """Import customers from a CSV file. Each row is checked like the onboarding

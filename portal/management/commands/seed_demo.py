@@ -12,18 +12,19 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.test.utils import override_settings
 
-from accounts.models import Customer
+from accounts.models import BillingPreferences, Customer
 from accounts.services import OnboardingData, customer_onboard
-from billing.agreements import SupplyRequest, supply_import
-from billing.invoicing import bill_account
-from billing.models import BillingPreferences, Invoice, ServiceAgreement, Tariff
-from billing.tariff_import import tariffs_import
-from metering.identifiers import market_location_check_digit
-from metering.models import GasConversionFactor, Read, Register, Utility
-from metering.services import PremiseData
+from billing.models import Invoice
+from billing.services.invoicing import bill_account
+from core import clock
+from meters.identifiers import market_location_check_digit
+from meters.models import GasConversionFactor, Read, Register, Utility
+from meters.services import PremiseData
 from payments.services import payment_external
-from portal.core import clock
 from portal.roles import ensure_roles
+from supply.models import ServiceAgreement, Tariff
+from supply.services.agreements import SupplyRequest, supply_import
+from supply.services.tariff_import import tariffs_import
 from support.faq_seed import faq_seed
 from support.seed import support_seed
 

@@ -7,8 +7,8 @@ from django.core.management.base import CommandError
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from portal.core import clock
-from portal.core.commands import ImportCommand
+from core import clock
+from core.commands import ImportCommand
 from support.mail_in import Outcome, support_mail_fetch, support_mail_fetch_imap
 
 

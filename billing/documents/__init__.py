@@ -1,0 +1,1 @@
+"""Bills as documents: the presenter, the PDF and the e-invoice."""

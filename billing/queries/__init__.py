@@ -1,0 +1,1 @@
+"""Billing's reads, one module a topic."""

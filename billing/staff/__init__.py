@@ -1,0 +1,1 @@
+"""Billing's back-office pages."""

@@ -1,0 +1,1 @@
+"""Billing's URL modules, one a mount point."""

@@ -1,0 +1,148 @@
+"""Forms for meter reads: the customer's reading form and the agents'
+review decisions.
+
+People type readings the way they write numbers: "1.234,5", "1234,5" and
+"1234.5" all mean 1234.5. When only one kind of separator appears once and
+it is followed by exactly three digits ("1.234" on a German page, "1,234" on
+an English one), it groups thousands in the page's language; otherwise a
+single separator is the decimal one.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
+
+from core import clock
+from meters.models import Read
+
+GROUP_SEPARATORS = {"de": ".", "en": ","}
+SPACES = re.compile(r"[\s\u00a0\u202f']")
+NUMBER = re.compile(r"\d[\d.,]*")
+MAX_LENGTH = 24
+PHOTO_TYPES = "image/jpeg,image/png,image/heic,image/heif"
+
+
+def _grouped(separator: str) -> re.Pattern[str]:
+    return re.compile(r"\d{1,3}(?:" + re.escape(separator) + r"\d{3})+")
+
+
+def parse_reading(raw: str | None, *, language: str | None = None) -> Decimal:
+    """The number a person typed; ValueError when it is not one."""
+    text = SPACES.sub("", raw or "")
+    if not NUMBER.fullmatch(text) or text[-1] in ".,":
+        raise ValueError(raw)
+    group_separator = GROUP_SEPARATORS.get((language or get_language() or "de")[:2], ".")
+    dots, commas = text.count("."), text.count(",")
+    if dots and commas:
+        decimal = "." if text.rfind(".") > text.rfind(",") else ","
+        group = "," if decimal == "." else "."
+        whole, fraction = text.rsplit(decimal, 1)
+        if decimal in whole or not _grouped(group).fullmatch(whole):
+            raise ValueError(raw)
+        number = f"{whole.replace(group, '')}.{fraction}"
+    elif dots or commas:
+        separator = "." if dots else ","
+        if text.count(separator) > 1 or (separator == group_separator and _grouped(separator).fullmatch(text)):
+            if not _grouped(separator).fullmatch(text):
+                raise ValueError(raw)
+            number = text.replace(separator, "")
+        else:
+            number = text.replace(separator, ".")
+    else:
+        number = text
+    try:
+        return Decimal(number)
+    except InvalidOperation as error:  # pragma: no cover - the patterns above admit only digits and one point
+        raise ValueError(raw) from error
+
+
+class ReadingField(forms.Field):
+    """A meter reading as typed (decimal comma or point), cleaned to a Decimal."""
+
+    default_error_messages = {
+        "required": _("Please enter the meter reading."),
+        "invalid": _("Please enter the meter reading as a number, e.g. 12345,6."),
+    }
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault(
+            "widget",
+            forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off", "class": "form-control"}),
+        )
+        super().__init__(**kwargs)
+        self.widget.attrs["maxlength"] = str(MAX_LENGTH)
+
+    def to_python(self, value: Any) -> Decimal | None:
+        text = str(value).strip() if value is not None else ""
+        if not text:
+            return None
+        try:
+            if len(text) > MAX_LENGTH:
+                raise ValueError(text)
+            return parse_reading(text)
+        except ValueError as error:
+            raise ValidationError(self.error_messages["invalid"], code="invalid") from error
+
+
+class ReadSubmitForm(forms.Form):
+    """A customer's reading of one register. The date is optional (today);
+    a date in the future is left to the intake, which refuses it with its reason."""
+
+    value = ReadingField(
+        label=_("Meter reading"), help_text=_("All digits before the decimal point; a comma or point is fine.")
+    )
+    taken_on = forms.DateField(
+        label=_("Read on"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date", "class": "form-control"}, format="%Y-%m-%d"),
+    )
+    photo = forms.FileField(
+        label=_("Photo of the meter"),
+        required=False,
+        help_text=_("JPEG, PNG or HEIC, at most 10 MB."),
+        widget=forms.FileInput(attrs={"accept": PHOTO_TYPES, "class": "form-control"}),
+    )
+    confirm_suspect = forms.BooleanField(required=False, widget=forms.HiddenInput)
+
+    def __init__(self, *args: Any, today: dt.date, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.today = today
+        self.fields["taken_on"].widget.attrs["max"] = today.isoformat()
+        self.fields["taken_on"].help_text = _("Leave empty for today.")
+        if self.prefix:
+            # The verdict appears beside the form; the reading field points to it.
+            value = self["value"]
+            self.fields["value"].widget.attrs["aria-describedby"] = f"{value.auto_id}_helptext {self.prefix}-verdict"
+
+    def taken_at(self, *, now: dt.datetime) -> dt.datetime:
+        """Read today: now. Read on an earlier (or later) day: 00:00 of that day, as every dated read counts."""
+        day = self.cleaned_data.get("taken_on")
+        if day is None or day == self.today:
+            return now
+        return clock.start_of_day(day)
+
+
+class ReviewRejectForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Reason for the customer"),
+        max_length=Read._meta.get_field("reason").max_length,
+        error_messages={"required": _("Please give the customer a reason.")},
+        widget=forms.TextInput(attrs={"class": "form-control form-control-sm"}),
+    )
+
+
+class ReviewCorrectForm(forms.Form):
+    value = ReadingField(
+        label=_("Corrected reading"),
+        widget=forms.TextInput(
+            attrs={"inputmode": "decimal", "autocomplete": "off", "class": "form-control form-control-sm"}
+        ),
+    )

@@ -1,0 +1,1 @@
+"""Read intake's reads, one module a topic."""

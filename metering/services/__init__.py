@@ -1,0 +1,1 @@
+"""Read intake's use cases, one module a topic."""

@@ -1,0 +1,1 @@
+"""The back-office pages of read intake: review queue and bulk import."""

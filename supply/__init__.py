@@ -1,0 +1,1 @@
+"""Service set-up: premises' tariffs, VAT rates, service agreements and their lifecycle."""

@@ -1,0 +1,70 @@
+"""The interfaces operators and other systems use stay as they are: the API's
+OpenAPI document, the URL patterns outside the admin, and every operator
+command with its options. The files under data/ were taken from the portal
+before its apps were reorganised; a change here is a change of contract."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from django.core.management import get_commands
+from django.urls import URLPattern, URLResolver, get_resolver
+
+DATA = Path(__file__).parent / "data"
+OUR_APPS = ("accounts", "billing", "core", "meters", "metering", "payments", "portal", "supply", "support")
+
+
+def _patterns(resolver: URLResolver, prefix: str = "") -> list[str]:
+    found = []
+    for entry in resolver.url_patterns:
+        if isinstance(entry, URLResolver):
+            found += _patterns(entry, prefix + str(entry.pattern))
+        elif isinstance(entry, URLPattern):
+            found.append(f"{prefix}{entry.pattern} {entry.name or ''}")
+    return found
+
+
+def _our_commands() -> dict[str, str]:
+    return {name: app for name, app in get_commands().items() if app in OUR_APPS}
+
+
+def _help(name: str) -> str:
+    """What an operator sees for `manage.py NAME --help` (blank lines left out)."""
+    printed = subprocess.run(
+        [sys.executable, "manage.py", name, "--help"],
+        cwd=Path(__file__).resolve().parents[2],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, "COLUMNS": "80"},
+    ).stdout
+    lines = printed.splitlines()
+    start = next(index for index, line in enumerate(lines) if line.startswith("usage"))
+    return "\n".join(line for line in lines[start:] if line.strip())
+
+
+def test_the_openapi_document_lists_the_same_paths_fields_and_scopes(client):
+    document = client.get("/api/v1/openapi.json").json()
+
+    expected = json.loads((DATA / "openapi.json").read_text())
+    assert sorted(document["paths"]) == sorted(expected["paths"])
+    assert document == expected
+
+
+def test_every_url_outside_the_admin_is_where_it_was():
+    current = sorted(line for line in _patterns(get_resolver()) if not line.startswith("admin/"))
+
+    assert current == (DATA / "urls.txt").read_text().splitlines()
+
+
+def test_the_operator_commands_keep_their_names_and_options():
+    expected = {}
+    for block in (DATA / "commands_help.txt").read_text().split("=== ")[1:]:
+        name, _, text = block.partition("\n")
+        expected[name] = text.rstrip("\n")
+
+    assert sorted(_our_commands()) == sorted(expected)
+    for name in _our_commands():
+        assert _help(name) == expected[name], name
