@@ -1,7 +1,7 @@
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
-from accounts.models import Account, Customer, SepaMandate
+from accounts.models import Account, BillingPreferences, Customer, SepaMandate
 
 
 class AccountInline(admin.TabularInline):
@@ -60,3 +60,13 @@ class SepaMandateAdmin(SimpleHistoryAdmin):
     readonly_fields = ("reference", "creditor_id", "created_at")
     raw_id_fields = ("account",)
     history_list_display = ("status", "iban")
+
+
+@admin.register(BillingPreferences)
+class BillingPreferencesAdmin(SimpleHistoryAdmin):
+    list_display = ("account", "frequency", "budget_billing")
+    list_filter = ("frequency", "budget_billing")
+    search_fields = ("account__number", "account__customer__last_name", "account__customer__company_name")
+    list_select_related = ("account",)
+    raw_id_fields = ("account",)
+    history_list_display = ("frequency", "budget_billing")

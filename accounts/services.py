@@ -1,16 +1,18 @@
-"""Writes for customers and accounts. Every channel onboards through here."""
+"""Writes for customers and accounts. Every channel onboards through here, and
+an account's billing preferences change only here."""
 
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
-from accounts.models import Account, Customer, PaymentMethod, SepaMandate
+from accounts.models import Account, BillingPreferences, Customer, PaymentMethod, SepaMandate
 from core import communications
 from core.checkdigits import luhn_check_digit
 from core.sequences import sequence_take
@@ -154,3 +156,36 @@ def customer_link_user(*, user: AbstractBaseUser, email: str) -> Customer | None
         customer.user = user
         customer.save(update_fields=["user"])
     return customer
+
+
+def billing_preferences_locked(*, account: Account) -> BillingPreferences:
+    """The account's billing preferences, created with the defaults when it has
+    none yet, locked until the surrounding transaction ends."""
+    with transaction.atomic():
+        preferences, _created = BillingPreferences.objects.get_or_create(account=account)
+        return BillingPreferences.objects.select_for_update().get(pk=preferences.pk)
+
+
+def billing_preferences_change(
+    *, account: Account, changes: dict[str, Any], user: AbstractBaseUser | None = None, reason: str = ""
+) -> BillingPreferences:
+    """Apply `changes` (field -> new value) to the account's billing preferences
+    in one transaction, checked by the model and kept in their history (who,
+    why). Values equal to the current ones change nothing; an account without
+    preferences gets them saved with the defaults. The business rules on what
+    a customer or an agent may choose are billing's (billing.services.preferences)."""
+    with transaction.atomic():
+        preferences = BillingPreferences.objects.select_for_update().filter(account=account).first()
+        preferences = preferences or BillingPreferences(account=account)
+        changed = {field: value for field, value in changes.items() if getattr(preferences, field) != value}
+        if not changed and preferences.pk is not None:
+            return preferences
+        for field, value in changed.items():
+            setattr(preferences, field, value)
+        preferences.full_clean()
+        if user is not None:
+            preferences._history_user = user
+        if reason:
+            preferences._change_reason = reason
+        preferences.save()
+    return preferences

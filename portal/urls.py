@@ -1,7 +1,7 @@
 from allauth.account.decorators import secure_admin_login
 from django.conf import settings
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
 from django.views.i18n import set_language
 
 from accounts import views as account_views
@@ -65,5 +65,9 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("_allauth/", include("allauth.headless.urls")),
     path("api/v1/", api.urls),
+    *(
+        re_path(rf"^admin/(?P<app>{app})/(?P<model>{model})/(?P<rest>.*)$", views.admin_moved)
+        for app, model in views.ADMIN_MOVED
+    ),
     path("admin/", admin.site.urls),
 ]

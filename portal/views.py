@@ -1,8 +1,8 @@
-"""Site shell: home / dashboard, health check."""
+"""Site shell: home / dashboard, health check, admin pages that moved."""
 
 from django.contrib.auth.decorators import login_required
 from django.db import connection
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, HttpResponsePermanentRedirect, JsonResponse
 from django.shortcuts import redirect, render
 
 from accounts.models import Customer
@@ -62,3 +62,32 @@ def healthz(request: HttpRequest) -> JsonResponse:
         checks["broker"] = f"error: {type(error).__name__}"
     healthy = all(value == "ok" for value in checks.values())
     return JsonResponse({"status": "ok" if healthy else "error", **checks}, status=200 if healthy else 503)
+
+
+# Admin pages of models that moved to another app when the apps were split:
+# old bookmarks keep working. (app in the old URL, model) -> app now.
+ADMIN_MOVED = {
+    **{("billing", model): "supply" for model in ("tariff", "tariffversion", "tariffprice", "vatrate")},
+    ("billing", "serviceagreement"): "supply",
+    ("billing", "billingpreferences"): "accounts",
+    **{
+        ("metering", model): "meters"
+        for model in (
+            "premise",
+            "supplypoint",
+            "meter",
+            "register",
+            "read",
+            "gasconversionfactor",
+            "plausibilityband",
+            "readreview",
+        )
+    },
+}
+
+
+def admin_moved(request: HttpRequest, app: str, model: str, rest: str) -> HttpResponse:
+    """/admin/billing/tariff/… -> /admin/supply/tariff/… (query string kept)."""
+    target = ADMIN_MOVED[(app, model)]
+    query = f"?{request.META['QUERY_STRING']}" if request.META.get("QUERY_STRING") else ""
+    return HttpResponsePermanentRedirect(f"/admin/{target}/{model}/{rest}{query}")

@@ -30,6 +30,7 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from accounts.models import Account, BillingPreferences
+from accounts.services import billing_preferences_change, billing_preferences_locked
 from billing.models import BillingSettings, Instalment, Invoice, LedgerEntry
 from core import communications
 from core.money import round_money
@@ -279,8 +280,7 @@ def budget_amount_change(
     if not by_staff and not settings.customer_may_change_budget:
         raise BudgetChangeRefused(_("Please contact us to change your monthly instalment."))
     with transaction.atomic():
-        preferences, _created = BillingPreferences.objects.get_or_create(account=account)
-        preferences = BillingPreferences.objects.select_for_update().get(pk=preferences.pk)
+        preferences = billing_preferences_locked(account=account)
         if not preferences.budget_billing:
             raise BudgetChangeRefused(_("Budget billing is switched off for this account."))
         if amount is not None:
@@ -295,10 +295,7 @@ def budget_amount_change(
                         _("Please choose a monthly instalment between %(lowest)s and %(highest)s EUR.")
                         % {"lowest": limits.lowest, "highest": limits.highest}
                     )
-        if preferences.budget_amount != amount:
-            preferences.budget_amount = amount
-            preferences.save(update_fields=["budget_amount"])
-    return preferences
+        return billing_preferences_change(account=account, changes={"budget_amount": amount})
 
 
 # --- What the pages show -----------------------------------------------------

@@ -10,6 +10,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from accounts.models import Account, BillingPreferences, Language
+from accounts.services import billing_preferences_change
 from billing.models import BillingSettings
 from billing.models.settings import LEGAL_MIN_PAYMENT_TERMS_DAYS
 
@@ -96,14 +97,6 @@ def preferences_update(*, account: Account, changes: dict[str, Any], by_staff: b
         messages = _check(preferences=preferences, changes=changes, by_staff=by_staff, settings=settings)
         if messages:
             raise PreferencesInvalid(messages)
-        changed = {field: value for field, value in changes.items() if getattr(preferences, field) != value}
-        if not changed and preferences.pk is not None:
-            return preferences
-        for field, value in changed.items():
-            setattr(preferences, field, value)
-        preferences.full_clean()
-        if user is not None:
-            preferences._history_user = user
-        preferences._change_reason = "agent" if by_staff else "customer"
-        preferences.save()
-    return preferences
+        return billing_preferences_change(
+            account=account, changes=changes, user=user, reason="agent" if by_staff else "customer"
+        )

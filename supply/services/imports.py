@@ -25,6 +25,7 @@ from django.utils.translation import gettext_lazy
 
 from accounts.imports import RowAlreadyImported, RowCustomer, RowRejected
 from accounts.models import Account, BillingPreferences
+from accounts.services import billing_preferences_change
 from accounts.validation import normalise_postcode
 from meters.models import DEFAULT_OBIS, GasConversionFactor, Meter, Utility
 from meters.services import InvalidSupplyPointId, PremiseData, supply_point_id_check
@@ -230,13 +231,10 @@ def supply_row_import(*, account: Account, row: SupplyRow, as_of: dt.date) -> Se
                     },
                     field="gas_state_number",
                 )
-        if row.frequency is not None or row.budget_billing is not None:
-            preferences, _created = BillingPreferences.objects.get_or_create(account=account)
-            if row.frequency is not None:
-                preferences.frequency = row.frequency
-            if row.budget_billing is not None:
-                preferences.budget_billing = row.budget_billing
-            preferences.save()
+        chosen = {"frequency": row.frequency, "budget_billing": row.budget_billing}
+        changes = {field: value for field, value in chosen.items() if value is not None}
+        if changes:
+            billing_preferences_change(account=account, changes=changes)
     return agreement
 
 

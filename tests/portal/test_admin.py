@@ -76,3 +76,25 @@ def test_a_change_in_the_admin_is_kept_with_who_old_and_new(admin_client):
     account_change = mandate.account.history.latest()
     assert account_change.history_user == admin_client.user
     assert account_change.street == "Neue Straße"
+
+
+@pytest.mark.parametrize(
+    ("old", "new"),
+    [
+        ("/admin/billing/tariff/", "/admin/supply/tariff/"),
+        ("/admin/billing/tariffversion/add/?tariff=3", "/admin/supply/tariffversion/add/?tariff=3"),
+        ("/admin/billing/serviceagreement/7/change/", "/admin/supply/serviceagreement/7/change/"),
+        ("/admin/billing/billingpreferences/", "/admin/accounts/billingpreferences/"),
+        ("/admin/metering/read/?q=4711", "/admin/meters/read/?q=4711"),
+    ],
+)
+def test_the_admin_pages_of_moved_models_answer_at_their_old_address(client, old, new):
+    response = client.get(old)
+
+    assert response.status_code == 301
+    assert response["Location"] == new
+
+
+def test_admin_pages_that_did_not_move_are_not_redirected(client):
+    assert client.get("/admin/billing/billrun/").status_code == 302
+    assert client.get("/admin/billing/billrun/")["Location"].startswith("/admin/login/")
