@@ -1,6 +1,5 @@
-"""Bills and the ledger in the JSON API (mounted under /api/v1/ by portal.api,
-which sets the authentication: a customer session token, or an API key
-with the billing:read scope).
+"""Bills and the ledger in the JSON API: a customer session token, or an API
+key with the billing:read scope.
 
 A customer sees only their own accounts, a key every account; another
 customer's account, or a document that is not on the account, is 404.
@@ -14,23 +13,22 @@ import datetime as dt
 from decimal import Decimal
 from typing import Literal
 
-from django.db.models import Prefetch, Sum
+from django.db.models import Prefetch
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import Query, Router, Schema
 from ninja.errors import HttpError
 
-from accounts.models import Account
+from accounts.api import account_visible
 from billing.documents.pdf import invoice_pdf_ensure, invoice_pdf_filename
-from billing.models import Invoice, InvoiceLine, LedgerEntry
-from billing.queries.bills import VISIBLE_STATES, bill_rows
+from billing.models import Invoice, InvoiceLine
+from billing.queries.bills import VISIBLE_STATES, account_statement, bill_rows
 from billing.services.ledger import account_balance
 from core import clock
-from core.models import ApiKey
+from core.api import customer_or_key
 from meters.models import Unit
 
-router = Router(tags=["billing"])
-ZERO = Decimal("0.00")
+router = Router(auth=customer_or_key(scope="billing:read"), tags=["billing"])
 UNITS = {Unit.KWH.value: "kWh", Unit.M3.value: "m³", "kWh": "kWh"}
 
 
@@ -110,17 +108,6 @@ def _plain(value: Decimal) -> str:
     return f"{value:f}"
 
 
-def _account(request: HttpRequest, number: str) -> Account:
-    """The account with `number`: any for a key, only their own for a customer."""
-    accounts = Account.objects.filter(number=number)
-    if not isinstance(request.auth, ApiKey):
-        accounts = accounts.filter(customer__user=request.auth)
-    account = accounts.first()
-    if account is None:
-        raise HttpError(404, _("There is no account with this number."))
-    return account
-
-
 def _unit(line: InvoiceLine) -> str:
     """A unit code that does not depend on the bill's language."""
     if line.kind == InvoiceLine.Kind.STANDING_CHARGE:
@@ -155,7 +142,7 @@ def invoice_list(
 ) -> list[dict]:
     """The account's bills and credit notes, newest first, with their lines;
     at most `limit` from `offset`. Four queries whatever the number."""
-    account = _account(request, number)
+    account = account_visible(request.auth, number=number)
     invoices = list(
         Invoice.objects.filter(account=account, status__in=VISIBLE_STATES)
         .select_related("cancels")
@@ -197,7 +184,7 @@ def invoice_list(
 def invoice_pdf(request: HttpRequest, number: str, invoice_number: str) -> HttpResponse:
     """The bill or credit note as PDF (for business customers with the
     Factur-X e-invoice inside)."""
-    account = _account(request, number)
+    account = account_visible(request.auth, number=number)
     invoice = Invoice.objects.filter(account=account, number=invoice_number, status__in=VISIBLE_STATES).first()
     if invoice is None:
         raise HttpError(404, _("There is no bill with this number on this account."))
@@ -221,29 +208,26 @@ def ledger(
     dates) narrow it. `kind`: invoice | credit_note | instalment |
     instalment_credit | payment | payment_return | fee | interest | refund |
     write_off; `amount` positive: the customer owes more."""
-    account = _account(request, number)
-    entries = LedgerEntry.objects.filter(account=account)
-    opening = ZERO
-    if date_from is not None:
-        opening = entries.filter(booked_on__lt=date_from).aggregate(total=Sum("amount"))["total"] or ZERO
-        entries = entries.filter(booked_on__gte=date_from)
-    if date_to is not None:
-        entries = entries.filter(booked_on__lte=date_to)
-    balance = opening
+    account = account_visible(request.auth, number=number)
+    statement = account_statement(account=account)
+    opening = statement.opening_balance
     rows = []
-    for entry in entries.order_by("booked_on", "id"):
-        balance += entry.amount
-        rows.append(
-            {
-                "booked_on": entry.booked_on,
-                "kind": entry.kind.lower(),
-                "amount": _money(entry.amount),
-                "text": entry.text,
-                "reference": entry.reference,
-                "due_date": entry.due_date,
-                "balance": _money(balance),
-            }
-        )
+    for row in statement.rows:
+        entry = row.entry
+        if date_from is not None and entry.booked_on < date_from:
+            opening = row.balance
+        elif date_to is None or entry.booked_on <= date_to:
+            rows.append(
+                {
+                    "booked_on": entry.booked_on,
+                    "kind": entry.kind.lower(),
+                    "amount": _money(entry.amount),
+                    "text": entry.text,
+                    "reference": entry.reference,
+                    "due_date": entry.due_date,
+                    "balance": _money(row.balance),
+                }
+            )
     return {"account": account.number, "currency": "EUR", "opening_balance": _money(opening), "entries": rows}
 
 
@@ -254,6 +238,6 @@ def ledger(
 def balance(request: HttpRequest, number: str, as_of: dt.date | None = None) -> dict:
     """What the customer owes (negative: a credit): the sum of the ledger up
     to `as_of` (default today)."""
-    account = _account(request, number)
+    account = account_visible(request.auth, number=number)
     day = as_of or clock.today()
     return {"balance": _money(account_balance(account=account, as_of=day)), "currency": "EUR", "as_of": day}

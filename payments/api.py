@@ -1,55 +1,33 @@
-"""The payments part of the JSON API (a django-ninja router):
+"""Payments in the JSON API:
 
 - POST /accounts/{number}/payments/checkout (customer, own account): a checkout URL;
 - GET /accounts/{number}/payments (customer: own; key with payments:read);
 - POST /payments (key with payments:write): an external payment, booked and
-  allocated once per reference.
-
-The site's API passes its authentication in (`router_build`), so this app
-does not depend on the site shell."""
+  allocated once per reference."""
 
 from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from ninja import Query, Router, Schema, Status
-from ninja.errors import HttpError
-from ninja.security.base import AuthBase
 from pydantic import BaseModel, ConfigDict
 
-from accounts.models import Account
+from accounts.api import account_visible
 from billing.models import Invoice
 from core import clock
-from core.models import ApiKey
+from core.api import ApiKeyAuth, InvalidInput, Message, customer_auth, customer_or_key, invalid_input
 from payments.forms import ExternalPaymentForm
 from payments.models import PaymentMethod
 from payments.online import CheckoutRefused, checkout_start
 from payments.queries import PaymentRow, payment_history, payment_rows, payments_of
 from payments.services import PaymentRefused, payment_external
 
-
-class Message(Schema):
-    detail: str
-
-
-class InvalidInput(Schema):
-    errors: dict[str, str]
-    detail: list[dict[str, Any]]
-
-
-def invalid_input(messages: dict[str, list[str]]) -> dict[str, Any]:
-    """The API's 422 shape: one message a field in `errors`, every one located in `detail`."""
-    return {
-        "errors": {field: texts[0] for field, texts in messages.items()},
-        "detail": [{"loc": ["body", field], "msg": text} for field, texts in messages.items() for text in texts],
-    }
+router = Router(tags=["payments"])
 
 
 class AllocationOut(Schema):
@@ -125,99 +103,82 @@ class ExternalPaymentIn(BaseModel):
     payer_name: str | None = None
 
 
-def _account_visible(principal: AbstractBaseUser | ApiKey, number: str) -> Account:
-    accounts = Account.objects.select_related("customer").filter(number=number)
-    if not isinstance(principal, ApiKey):
-        accounts = accounts.filter(customer__user=principal)
-    account = accounts.first()
-    if account is None:
-        raise HttpError(404, _("There is no account with this number."))
-    return account
+@router.post(
+    "/accounts/{number}/payments/checkout",
+    response={201: CheckoutOut, 401: Message, 404: Message, 422: InvalidInput},
+    auth=customer_auth,
+)
+def payment_checkout(request: HttpRequest, number: str, payload: CheckoutIn) -> Status[Any]:
+    """Start paying open bills (by number) or the whole balance of the
+    customer's own account (404 for any other). Answers the URL of the
+    payment page to open. Send an `Idempotency-Key` header to make a retry
+    return the same checkout."""
+    account = account_visible(request.auth, number=number)
+    numbers = [number.strip() for number in payload.invoices or [] if number.strip()]
+    invoices = list(Invoice.objects.filter(account=account, number__in=numbers))
+    unknown = sorted(set(numbers) - {invoice.number for invoice in invoices})
+    if unknown:
+        return Status(
+            422,
+            invalid_input({"invoices": [_("No bill %(numbers)s on this account.") % {"numbers": ", ".join(unknown)}]}),
+        )
+    key = request.headers.get("Idempotency-Key", "").strip()[:60] or uuid.uuid4().hex
+    try:
+        checkout = checkout_start(
+            account=account,
+            invoices=invoices,
+            created_by=request.auth,
+            idempotency_key=f"api-{request.auth.pk}-{key}",
+            as_of=clock.today(),
+        )
+    except CheckoutRefused as error:
+        return Status(422, invalid_input({"invoices": [str(error)]}))
+    return Status(201, {"checkout_url": checkout.url, "checkout_id": checkout.pk, "amount": checkout.amount})
 
 
-def router_build(*, customer_auth: AuthBase, key_auth: Callable[..., AuthBase]) -> Router:
-    """The payments router with the site's authentication: `customer_auth`
-    for customers' session tokens, `key_auth(scope=...)` for API keys."""
-    router = Router(tags=["payments"])
+@router.get(
+    "/accounts/{number}/payments",
+    response={200: list[PaymentOut], 401: Message, 403: Message, 404: Message},
+    auth=customer_or_key(scope="payments:read"),
+)
+def payment_list(request: HttpRequest, number: str, year: int | None = Query(None, ge=1900, le=2999)) -> Any:
+    """The account's payments, newest first, with the bills each settled;
+    `year` keeps one year. A customer sees only their own account (404
+    for others); a key needs payments:read."""
+    account = account_visible(request.auth, number=number)
+    return [payment_out(row) for row in payment_history(accounts=[account], year=year)]
 
-    @router.post(
-        "/accounts/{number}/payments/checkout",
-        response={201: CheckoutOut, 401: Message, 404: Message, 422: InvalidInput},
-        auth=customer_auth,
-    )
-    def payment_checkout(request: HttpRequest, number: str, payload: CheckoutIn) -> Status[Any]:
-        """Start paying open bills (by number) or the whole balance of the
-        customer's own account (404 for any other). Answers the URL of the
-        payment page to open. Send an `Idempotency-Key` header to make a retry
-        return the same checkout."""
-        account = _account_visible(request.auth, number)
-        numbers = [number.strip() for number in payload.invoices or [] if number.strip()]
-        invoices = list(Invoice.objects.filter(account=account, number__in=numbers))
-        unknown = sorted(set(numbers) - {invoice.number for invoice in invoices})
-        if unknown:
-            return Status(
-                422,
-                invalid_input(
-                    {"invoices": [_("No bill %(numbers)s on this account.") % {"numbers": ", ".join(unknown)}]}
-                ),
-            )
-        key = request.headers.get("Idempotency-Key", "").strip()[:60] or uuid.uuid4().hex
-        try:
-            checkout = checkout_start(
-                account=account,
-                invoices=invoices,
-                created_by=request.auth,
-                idempotency_key=f"api-{request.auth.pk}-{key}",
-                as_of=clock.today(),
-            )
-        except CheckoutRefused as error:
-            return Status(422, invalid_input({"invoices": [str(error)]}))
-        return Status(201, {"checkout_url": checkout.url, "checkout_id": checkout.pk, "amount": checkout.amount})
 
-    @router.get(
-        "/accounts/{number}/payments",
-        response={200: list[PaymentOut], 401: Message, 403: Message, 404: Message},
-        auth=[customer_auth, key_auth(scope="payments:read")],
-    )
-    def payment_list(request: HttpRequest, number: str, year: int | None = Query(None, ge=1900, le=2999)) -> Any:
-        """The account's payments, newest first, with the bills each settled;
-        `year` keeps one year. A customer sees only their own account (404
-        for others); a key needs payments:read."""
-        account = _account_visible(request.auth, number)
-        return [payment_out(row) for row in payment_history(accounts=[account], year=year)]
-
-    @router.post(
-        "/payments",
-        response={200: PaymentOut, 201: PaymentOut, 401: Message, 403: Message, 409: InvalidInput, 422: InvalidInput},
-        auth=key_auth(scope="payments:write"),
-    )
-    def payment_create(request: HttpRequest, payload: ExternalPaymentIn) -> Status[Any]:
-        """An external payment (needs payments:write): booked and allocated
-        (the named invoice first, else the oldest open items). 201 when
-        booked; the same reference again: 200 with the payment booked first;
-        the same reference with another account or amount: 409. Bad input:
-        422 with every field's message and nothing saved."""
-        form = ExternalPaymentForm(payload.model_dump(exclude_none=True))
-        if not form.is_valid():
-            messages = {field: [str(text) for text in texts] for field, texts in form.errors.items()}
-            return Status(422, invalid_input(messages))
-        data = form.cleaned_data
-        try:
-            payment, created = payment_external(
-                account=data["account"],
-                invoice=data["invoice"],
-                amount=data["amount"],
-                received_on=data["date"],
-                reference=data["reference"],
-                method=data["method"],
-                payer_name=data.get("payer_name") or "",
-                as_of=clock.today(),
-            )
-        except PaymentRefused as error:
-            field = {"received_on": "date", "invoice": "invoice_number"}.get(error.field, error.field or "body")
-            status = 409 if field == "reference" else 422
-            return Status(status, invalid_input({field: [str(error)]}))
-        (row,) = payment_rows(payments_of(accounts=[payment.account]).filter(pk=payment.pk))
-        return Status(201 if created else 200, payment_out(row))
-
-    return router
+@router.post(
+    "/payments",
+    response={200: PaymentOut, 201: PaymentOut, 401: Message, 403: Message, 409: InvalidInput, 422: InvalidInput},
+    auth=ApiKeyAuth(scope="payments:write"),
+)
+def payment_create(request: HttpRequest, payload: ExternalPaymentIn) -> Status[Any]:
+    """An external payment (needs payments:write): booked and allocated
+    (the named invoice first, else the oldest open items). 201 when
+    booked; the same reference again: 200 with the payment booked first;
+    the same reference with another account or amount: 409. Bad input:
+    422 with every field's message and nothing saved."""
+    form = ExternalPaymentForm(payload.model_dump(exclude_none=True))
+    if not form.is_valid():
+        messages = {field: [str(text) for text in texts] for field, texts in form.errors.items()}
+        return Status(422, invalid_input(messages))
+    data = form.cleaned_data
+    try:
+        payment, created = payment_external(
+            account=data["account"],
+            invoice=data["invoice"],
+            amount=data["amount"],
+            received_on=data["date"],
+            reference=data["reference"],
+            method=data["method"],
+            payer_name=data.get("payer_name") or "",
+            as_of=clock.today(),
+        )
+    except PaymentRefused as error:
+        field = {"received_on": "date", "invoice": "invoice_number"}.get(error.field, error.field or "body")
+        status = 409 if field == "reference" else 422
+        return Status(status, invalid_input({field: [str(error)]}))
+    (row,) = payment_rows(payments_of(accounts=[payment.account]).filter(pk=payment.pk))
+    return Status(201 if created else 200, payment_out(row))

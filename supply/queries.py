@@ -7,23 +7,22 @@ import logging
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Prefetch, Q, QuerySet, prefetch_related_objects
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Customer
 from core.money import round_money
 from meters.models import GasConversionFactor, Meter, Read, Register, Utility
 from meters.queries import gas_factors_on
-from supply.models import ServiceAgreement, Tariff, TariffPrice
+from supply.models import ServiceAgreement, Tariff, TariffPrice, TariffVersion
 from supply.services.tariffs import (
-    NoPriceOnDate,
     NoVatRateOnDate,
     YearlyEstimate,
     tariffs_offered,
     vat_rate_on,
     version_on,
+    yearly_estimate_at,
 )
-from supply.services.tariffs import yearly_estimate as tariff_yearly_estimate
 
 logger = logging.getLogger(__name__)
 
@@ -61,17 +60,22 @@ def register_label(obis: str) -> str:
 
 @dataclass(frozen=True)
 class PriceLine:
+    """`obis`: the register a unit price is for ("*": every register); empty for a charge."""
+
     label: str
     net: Decimal
     gross: Decimal
+    obis: str = ""
 
 
 @dataclass(frozen=True)
 class TariffOffer:
-    """A tariff as the customer compares it: prices net and gross, and the
-    yearly cost for the consumption entered (None until one is entered)."""
+    """A tariff as the customer compares it: prices net and gross (valid
+    from `prices_valid_from`), and the yearly cost for the consumption
+    entered (None until one is entered)."""
 
     tariff: Tariff
+    prices_valid_from: dt.date
     vat_rate: Decimal
     unit_prices: list[PriceLine]
     standing_charge: PriceLine | None
@@ -87,16 +91,15 @@ def _gross_unit_price(net: Decimal, rate: Decimal) -> Decimal:
     return (net * (1 + rate)).quantize(UNIT_PRICE_PLACES, rounding=ROUND_HALF_UP)
 
 
-def tariff_offer(*, tariff: Tariff, consumption: Decimal | None, day: dt.date) -> TariffOffer:
-    """Raises NoPriceOnDate / NoVatRateOnDate when the tariff cannot be priced on `day`."""
-    version = version_on(tariff=tariff, day=day)
-    rate = vat_rate_on(utility=tariff.utility, day=day)
+def _offer(*, tariff: Tariff, version: TariffVersion, rate: Decimal, consumption: Decimal | None) -> TariffOffer:
+    """The offer for a price version (its prices prefetched) and VAT rate already loaded."""
     prices = sorted(version.prices.all(), key=lambda p: (p.obis != TariffPrice.ALL_REGISTERS, p.obis))
     unit_prices = [
         PriceLine(
             label="" if price.obis == TariffPrice.ALL_REGISTERS else register_label(price.obis),
             net=price.unit_price,
             gross=_gross_unit_price(price.unit_price, rate),
+            obis=price.obis,
         )
         for price in prices
     ]
@@ -109,9 +112,10 @@ def tariff_offer(*, tariff: Tariff, consumption: Decimal | None, day: dt.date) -
         monthly = PriceLine(label="", net=net, gross=round_money(net * (1 + rate)))
     estimate = None
     if consumption is not None or tariff.utility == Utility.INTERNET:
-        estimate = tariff_yearly_estimate(tariff=tariff, consumption=consumption, day=day)
+        estimate = yearly_estimate_at(utility=tariff.utility, version=version, vat_rate=rate, consumption=consumption)
     return TariffOffer(
         tariff=tariff,
+        prices_valid_from=version.valid_from,
         vat_rate=rate,
         unit_prices=unit_prices,
         standing_charge=standing,
@@ -120,15 +124,31 @@ def tariff_offer(*, tariff: Tariff, consumption: Decimal | None, day: dt.date) -
     )
 
 
+def tariff_offer(*, tariff: Tariff, consumption: Decimal | None, day: dt.date) -> TariffOffer:
+    """Raises NoPriceOnDate / NoVatRateOnDate when the tariff cannot be priced on `day`."""
+    version = version_on(tariff=tariff, day=day)
+    rate = vat_rate_on(utility=tariff.utility, day=day)
+    return _offer(tariff=tariff, version=version, rate=rate, consumption=consumption)
+
+
 def tariff_offers(*, utility: str, customer_type: str, consumption: Decimal | None, day: dt.date) -> list[TariffOffer]:
-    """The offered tariffs for a utility and customer type, priced on `day`."""
-    offers = []
-    for tariff in tariffs_offered(utility=utility, customer_type=customer_type, day=day):
-        try:
-            offers.append(tariff_offer(tariff=tariff, consumption=consumption, day=day))
-        except (NoPriceOnDate, NoVatRateOnDate) as error:
-            logger.warning("Tariff %s left out of the offer: %s", tariff.code, error)
-    return offers
+    """The offered tariffs for a utility and customer type, priced on `day`,
+    in four queries however many there are (none without a VAT rate on `day`)."""
+    tariffs = tariffs_offered(utility=utility, customer_type=customer_type, day=day)
+    try:
+        rate = vat_rate_on(utility=utility, day=day)
+    except NoVatRateOnDate as error:
+        logger.warning("No tariff offered: %s", error)
+        return []
+    current = (
+        TariffVersion.objects.filter(valid_from__lte=day).order_by("-valid_from", "-id").prefetch_related("prices")
+    )
+    prefetch_related_objects(tariffs, Prefetch("versions", queryset=current, to_attr="versions_until_day"))
+    # tariffs_offered keeps only tariffs with a version on or before `day`.
+    return [
+        _offer(tariff=tariff, version=tariff.versions_until_day[0], rate=rate, consumption=consumption)
+        for tariff in tariffs
+    ]
 
 
 # --- Checks before a request is accepted -------------------------------------
