@@ -1,10 +1,17 @@
+"""Billing's Celery tasks, for the worker's autodiscovery: the beat's tasks
+and the resume are here; a task that a service queues (a bill run's chunk,
+an invoice's delivery) lives beside that service and keeps its name here."""
+
 import logging
 
 from celery import shared_task
-from django.db import OperationalError
 
 from billing.services import budget, runs
+from billing.services.invoicing import deliver_invoice
+from billing.services.runs import bill_run_chunk_task
 from core import clock
+
+__all__ = ["bill_run_chunk_task", "bill_run_daily", "bill_run_resume", "deliver_invoice", "raise_instalments"]
 
 logger = logging.getLogger(__name__)
 
@@ -26,37 +33,7 @@ def bill_run_daily() -> int | None:
         return None
 
 
-@shared_task(
-    bind=True,
-    acks_late=True,
-    reject_on_worker_lost=True,
-    autoretry_for=(OperationalError,),
-    retry_backoff=True,
-    max_retries=5,
-)
-def bill_run_chunk(self, run_id: int, chunk: int) -> int:
-    """One chunk of a bill run. Acknowledged only when done, so a chunk whose
-    worker died is delivered again; a database error retries it; when the
-    retries are used up the run shows the error and waits for a resume."""
-    try:
-        return runs.bill_run_chunk(run_id=run_id, chunk=chunk)
-    except OperationalError as error:
-        if self.request.retries >= self.max_retries:
-            runs.bill_run_fail(run_id=run_id, error=str(error))
-        raise
-
-
 @shared_task
 def bill_run_resume(run_id: int) -> int:
     """Queue again the chunks of a stopped, failed or stalled run."""
     return runs.bill_run_resume(run_id=run_id).pk
-
-
-@shared_task(acks_late=True, autoretry_for=(OperationalError,), retry_backoff=True, max_retries=5)
-def deliver_invoice(invoice_id: int) -> int | None:
-    """Send an issued invoice or credit note on the customer's channel; the
-    outbox message's id, or None when it went out already (idempotent)."""
-    from billing.services.delivery import invoice_deliver
-
-    message = invoice_deliver(invoice_id=invoice_id)
-    return message.pk if message else None

@@ -13,6 +13,7 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from celery import shared_task
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.core.files.base import ContentFile
@@ -105,8 +106,6 @@ def message_send(
     for attachment in attachments or []:
         stored = OutboxAttachment(message=message, filename=attachment.filename, content_type=attachment.content_type)
         stored.file.save(attachment.filename, ContentFile(attachment.content), save=True)
-    from core.tasks import deliver_message
-
     transaction.on_commit(lambda: deliver_message.delay(message.pk))
     return message
 
@@ -154,6 +153,15 @@ def message_deliver(*, message_id: int) -> OutboxMessage:
     if failure is not None:
         raise failure
     return message
+
+
+@shared_task(name="core.tasks.deliver_message", bind=True, max_retries=5, default_retry_delay=60)
+def deliver_message(self, message_id: int) -> None:
+    """Deliver one outbox message (idempotent; retried on failure)."""
+    try:
+        message_deliver(message_id=message_id)
+    except Exception as exc:
+        raise self.retry(exc=exc) from exc
 
 
 def _send(message: OutboxMessage) -> None:

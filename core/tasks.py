@@ -1,12 +1,6 @@
-from celery import shared_task
+"""The kernel's Celery tasks, for the worker's autodiscovery. The task lives
+beside the service that queues it and keeps its name here."""
 
-from core import communications
+from core.communications import deliver_message
 
-
-@shared_task(bind=True, max_retries=5, default_retry_delay=60)
-def deliver_message(self, message_id: int) -> None:
-    """Deliver one outbox message (idempotent; retried on failure)."""
-    try:
-        communications.message_deliver(message_id=message_id)
-    except Exception as exc:
-        raise self.retry(exc=exc) from exc
+__all__ = ["deliver_message"]

@@ -17,9 +17,10 @@ import logging
 from dataclasses import dataclass
 from decimal import Decimal
 
+from celery import shared_task
 from dateutil.relativedelta import relativedelta
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, OperationalError, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -48,6 +49,7 @@ from billing.models import (
 )
 from billing.models.settings import LEGAL_MIN_PAYMENT_TERMS_DAYS
 from billing.queries.inputs import READS_BEFORE_DAYS, AccountInputs, SharedInputs, inputs_load, shared_load
+from billing.services.delivery import invoice_deliver
 from billing.services.ledger import ledger_clear
 from core import clock
 from core.sequences import sequence_take
@@ -564,10 +566,23 @@ def _ledger_entries(invoice: Invoice) -> list[LedgerEntry]:
     return entries
 
 
+@shared_task(
+    name="billing.tasks.deliver_invoice",
+    acks_late=True,
+    autoretry_for=(OperationalError,),
+    retry_backoff=True,
+    max_retries=5,
+)
+def deliver_invoice(invoice_id: int) -> int | None:
+    """Send an issued invoice or credit note on the customer's channel; the
+    outbox message's id, or None when it went out already (idempotent)."""
+    message = invoice_deliver(invoice_id=invoice_id)
+    return message.pk if message else None
+
+
 def _deliver_on_commit(invoice_ids: list[int]) -> None:
     if not invoice_ids or not getattr(settings, "BILLING_DELIVER_ON_ISSUE", True):
         return
-    from billing.tasks import deliver_invoice
 
     def send():
         for invoice_id in invoice_ids:

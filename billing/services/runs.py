@@ -29,6 +29,7 @@ import logging
 from collections.abc import Iterable
 from typing import Any
 
+from celery import shared_task
 from django.db import OperationalError, transaction
 from django.utils import formats
 from django.utils.translation import gettext as _
@@ -232,10 +233,29 @@ def _set_running(run: BillRun, *, chunks: Iterable[int]) -> None:
 
 
 def _dispatch(*, run_id: int, chunks: list[int]) -> None:
-    from billing.tasks import bill_run_chunk as chunk_task
-
     for chunk in chunks:
-        chunk_task.delay(run_id, chunk)
+        bill_run_chunk_task.delay(run_id, chunk)
+
+
+@shared_task(
+    name="billing.tasks.bill_run_chunk",
+    bind=True,
+    acks_late=True,
+    reject_on_worker_lost=True,
+    autoretry_for=(OperationalError,),
+    retry_backoff=True,
+    max_retries=5,
+)
+def bill_run_chunk_task(self, run_id: int, chunk: int) -> int:
+    """One chunk of a bill run. Acknowledged only when done, so a chunk whose
+    worker died is delivered again; a database error retries it; when the
+    retries are used up the run shows the error and waits for a resume."""
+    try:
+        return bill_run_chunk(run_id=run_id, chunk=chunk)
+    except OperationalError as error:
+        if self.request.retries >= self.max_retries:
+            bill_run_fail(run_id=run_id, error=str(error))
+        raise
 
 
 def _settings_locked() -> BillingSettings:

@@ -22,6 +22,7 @@ from operator import itemgetter
 from pathlib import Path
 from typing import IO, Any
 
+from celery import shared_task
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
@@ -175,8 +176,6 @@ def _text(value: Any) -> str:
 
 def read_import_job_create(*, upload: UploadedFile, created_by: Any) -> ReadImportJob:
     """Keep a copy of the uploaded file and import it in the background."""
-    from metering.tasks import import_reads_job
-
     name = Path(upload.name or "reads.csv").name
     job = ReadImportJob(file_name=name[:255], created_by=created_by)
     job.file.save(name, upload, save=False)
@@ -239,6 +238,16 @@ def read_import_job_fail(*, job_id: int, error: str) -> None:
     ReadImportJob.objects.filter(pk=job_id).exclude(status__in=ReadImportJob.DONE_STATES).update(
         status=ReadImportJob.Status.FAILED, error=error, finished_at=clock.now()
     )
+
+
+@shared_task(name="metering.tasks.import_reads_job")
+def import_reads_job(job_id: int) -> None:
+    """Import a CSV file of reads uploaded in the back-office (a second run does nothing)."""
+    try:
+        read_import_job_run(job_id=job_id, now=clock.now())
+    except Exception as error:
+        read_import_job_fail(job_id=job_id, error=str(error))
+        raise
 
 
 _JOB_STAGE = {

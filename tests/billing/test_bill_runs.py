@@ -315,11 +315,11 @@ def test_the_chunk_task_retries_on_database_errors_and_then_marks_the_run_failed
 
     monkeypatch.setattr(invoicing, "bills_make", connection_lost)
     with pytest.raises(Retry):
-        tasks.bill_run_chunk.apply(args=[run.pk, 0], throw=True)
+        tasks.bill_run_chunk_task.apply(args=[run.pk, 0], throw=True)
     assert BillRun.objects.get(pk=run.pk).status == "RUNNING"
 
     with pytest.raises(OperationalError):
-        tasks.bill_run_chunk.apply(args=[run.pk, 0], retries=tasks.bill_run_chunk.max_retries, throw=True)
+        tasks.bill_run_chunk_task.apply(args=[run.pk, 0], retries=tasks.bill_run_chunk_task.max_retries, throw=True)
 
     run.refresh_from_db()
     assert run.status == "FAILED" and "server closed the connection" in run.error
@@ -332,8 +332,8 @@ def test_the_chunk_task_retries_on_database_errors_and_then_marks_the_run_failed
 
 
 def test_the_chunk_task_is_acknowledged_late_and_requeued_when_its_worker_is_lost():
-    assert tasks.bill_run_chunk.acks_late is True
-    assert tasks.bill_run_chunk.reject_on_worker_lost is True
+    assert tasks.bill_run_chunk_task.acks_late is True
+    assert tasks.bill_run_chunk_task.reject_on_worker_lost is True
 
 
 @time_machine.travel(dt.datetime(2027, 1, 5, 2, 0, tzinfo=dt.UTC), tick=False)

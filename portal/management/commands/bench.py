@@ -4,7 +4,8 @@ import json
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from portal.bench import BENCHES, BenchContext, scratch_database
+from portal.bench import BENCHES
+from portal.bench.base import BenchContext, scratch_database
 
 
 class Command(BaseCommand):

@@ -28,7 +28,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from decimal import Decimal
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from django.conf import settings
 from django.db import connection
@@ -39,10 +39,8 @@ from billing.models import BillRun, Invoice, InvoiceLine, LedgerEntry
 from core import clock
 from meters.identifiers import market_location_check_digit
 from meters.models import Meter, Premise, Read, Register, SupplyPoint, Unit, Utility
+from portal.bench.base import BenchContext, copy_baseline, tables_of
 from supply.models import ServiceAgreement, Tariff, TariffPrice, TariffVersion
-
-if TYPE_CHECKING:
-    from portal.bench import BenchContext
 
 YEAR_START = dt.date(2025, 1, 1)
 PRICE_CHANGE = dt.date(2025, 7, 1)
@@ -231,7 +229,6 @@ def bench_bill_run(ctx: BenchContext) -> list[dict[str, Any]]:
     """A bill run of 100,000 accounts (at scale 1) by a worker with two processes."""
     from billing.documents.pdf import invoice_pdf_render
     from billing.services.runs import bill_run_start
-    from portal.bench import copy_baseline, tables_of
 
     count = ctx.count(100_000)
     billing_bench_accounts(count=count, seed=ctx.seed)
