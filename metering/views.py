@@ -40,7 +40,7 @@ from metering.services.intake import IntakeResult, RegisterNotFound, read_submit
 from meters.models import Read, Register
 from meters.readings import Verdict
 
-TEMPLATE = "billing/reads/reads.html"
+TEMPLATE = "metering/reads.html"
 
 
 @dataclass(frozen=True)
@@ -214,7 +214,7 @@ def read_history(request: HttpRequest, agreement_id: int) -> HttpResponse:
     page = Paginator(history_queryset(agreement=agreement), HISTORY_PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
         request,
-        "billing/reads/history.html",
+        "metering/history.html",
         {
             "agreement": agreement,
             "page": page,

@@ -27,7 +27,7 @@ from meters.queries import gas_factors_on
 from supply.models import ServiceAgreement, TariffVersion
 from supply.services.tariffs import unit_price, vat_rate_on, version_on, yearly_estimate
 
-TEMPLATE = "billing/documents/contract_summary.html"
+TEMPLATE = "supply/documents/contract_summary.html"
 # Unit prices are shown with at least four decimals (a hundredth of a cent).
 UNIT_PRICE_PLACES = Decimal("0.0001")
 

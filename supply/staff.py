@@ -105,7 +105,7 @@ def setup_queue(request: HttpRequest) -> HttpResponse:
         "today": clock.today(),
         "limit": QUEUE_LIMIT,
     }
-    return render(request, "staff/setups.html", context)
+    return render(request, "supply/staff/setups.html", context)
 
 
 @staff_required("supply.change_serviceagreement")
@@ -142,7 +142,7 @@ def setup_correct(request: HttpRequest, agreement_id: int) -> HttpResponse:
         else:
             messages.success(request, _("Corrected and confirmed: %(agreement)s.") % {"agreement": agreement})
             return redirect("staff:setups")
-    return render(request, "staff/setup_correct.html", {"agreement": agreement, "form": form})
+    return render(request, "supply/staff/setup_correct.html", {"agreement": agreement, "form": form})
 
 
 @staff_required("supply.change_serviceagreement")
@@ -163,4 +163,4 @@ def setup_reject(request: HttpRequest, agreement_id: int) -> HttpResponse:
                 request, _("Rejected: %(agreement)s. The customer was told the reason.") % {"agreement": agreement}
             )
             return redirect("staff:setups")
-    return render(request, "staff/setup_reject.html", {"agreement": agreement, "form": form})
+    return render(request, "supply/staff/setup_reject.html", {"agreement": agreement, "form": form})

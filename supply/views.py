@@ -34,7 +34,7 @@ from supply.services.agreements import SupplySetupError, supply_setup_submit
 
 DRAFT_KEY = "supply_setup"
 DONE_KEY = "supply_setup_done"
-TEMPLATE = "billing/supply_setup.html"
+TEMPLATE = "supply/supply_setup.html"
 
 
 @dataclass(frozen=True)
@@ -139,7 +139,7 @@ def check_step(request: HttpRequest, flow: SetupFlow) -> HttpResponse:
     if request.method == "GET":
         return render(
             request,
-            "billing/supply_check.html",
+            "supply/supply_check.html",
             {"account": setup.account, "premise": setup.premise(), "rows": setup.summary(), **flow.template_context()},
         )
     try:
@@ -169,7 +169,7 @@ def estimate_step(request: HttpRequest, customer: Customer) -> HttpResponse:
         consumption=parse_consumption(request.GET.get(f"{prefix}-expected_annual_consumption")),
         day=clock.today(),
     )
-    return render(request, "billing/_estimates.html", {"offers": offers, "field_name": f"{prefix}-tariff"})
+    return render(request, "supply/_estimates.html", {"offers": offers, "field_name": f"{prefix}-tariff"})
 
 
 # --- The customer's own pages -------------------------------------------------------
@@ -224,7 +224,7 @@ def supply_requested(request: HttpRequest) -> HttpResponse:
     )
     if not agreements:
         return redirect("home")
-    return render(request, "billing/supply_requested.html", {"customer": customer, "agreements": agreements})
+    return render(request, "supply/supply_requested.html", {"customer": customer, "agreements": agreements})
 
 
 @login_required

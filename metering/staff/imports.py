@@ -52,7 +52,7 @@ def read_import(request: HttpRequest) -> HttpResponse:
         job = read_import_job_create(upload=form.cleaned_data["file"], created_by=request.user)
         return redirect("staff:read_import_job", job_id=job.pk)
     jobs = ReadImportJob.objects.select_related("created_by").order_by("-created_at", "-id")[:RECENT_JOBS]
-    return render(request, "staff/read_import.html", {"form": form, "jobs": jobs})
+    return render(request, "metering/staff/read_import.html", {"form": form, "jobs": jobs})
 
 
 @staff_required(PERMISSION)
@@ -60,11 +60,11 @@ def read_import_job(request: HttpRequest, job_id: int) -> HttpResponse:
     """One import's progress; htmx polls the progress part until the import is done."""
     job = get_object_or_404(ReadImportJob.objects.select_related("created_by"), pk=job_id)
     if request.htmx:
-        response = render(request, "staff/read_import_job.html#progress", {"job": job})
+        response = render(request, "metering/staff/read_import_job.html#progress", {"job": job})
         if job.is_done:
             response.status_code = STOP_POLLING
         return response
-    return render(request, "staff/read_import_job.html", {"job": job})
+    return render(request, "metering/staff/read_import_job.html", {"job": job})
 
 
 @staff_required(PERMISSION)

@@ -23,7 +23,7 @@ from metering.queries.review import REVIEW_QUEUE_LIMIT, read_detail, review_queu
 from metering.services.intake import ReviewRefused, review_accept, review_correct, review_reject
 from meters.models import Read, ReadReview
 
-QUEUE_TEMPLATE = "staff/review/queue.html"
+QUEUE_TEMPLATE = "metering/staff/review/queue.html"
 DECIDE_PERMISSION = "meters.change_read"
 PHOTO_TYPES = {"jpg": "image/jpeg", "png": "image/png", "heic": "image/heic", "heif": "image/heif"}
 
@@ -137,7 +137,7 @@ def read_page(request: HttpRequest, read_id: int) -> HttpResponse:
     detail = read_detail(read_id=read_id)
     if detail is None:
         raise Http404
-    return render(request, "staff/review/read.html", {"detail": detail, "read": detail.read})
+    return render(request, "metering/staff/review/read.html", {"detail": detail, "read": detail.read})
 
 
 @staff_required("meters.view_read")
@@ -170,7 +170,7 @@ def read_history(request: HttpRequest, agreement_id: int) -> HttpResponse:
     back_url = reverse("staff:customer", kwargs={"customer_id": agreement.account.customer_id}) + "?tab=reads"
     return render(
         request,
-        "billing/reads/history.html",
+        "metering/history.html",
         {
             "agreement": agreement,
             "page": page,

@@ -49,7 +49,7 @@ def suspect_reads_count() -> int:
     return _suspect_reads_count()
 
 
-@register.inclusion_tag("billing/reads/_chart.html")
+@register.inclusion_tag("metering/_chart.html")
 def consumption_chart(chart: ConsumptionChart, dom_id: str) -> dict[str, Any]:
     values = [v for m in chart.months for v in (m.this_year, m.last_year) if v is not None]
     largest = max(values, default=Decimal(0))
