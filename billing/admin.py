@@ -22,7 +22,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
 from accounts.models import BillingPreferences
-from billing.models import BillingSettings, BillRun, BillRunItem
+from billing.models import BillingSettings, BillRun, BillRunItem, DunningHold
 from core import clock
 from supply.models import ServiceAgreement, Tariff, TariffVersion, VatRate
 from supply.services.tariffs import TariffVersionRefused, tariff_version_add, tariff_version_check
@@ -249,8 +249,10 @@ class BillingPreferencesAdmin(SimpleHistoryAdmin):
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
-    """Bill runs are started, stopped and resumed in the back-office; their
-    items are written by the run alone."""
+    """Shown for looking up, never changed by hand: bill runs are started,
+    stopped and resumed in the back-office, their items are written by the run
+    alone, and dunning holds are put and released by the steps that need them
+    (a dispute ticket, a returned payment)."""
 
     def has_add_permission(self, request) -> bool:
         return False
@@ -284,6 +286,14 @@ class BillRunItemAdmin(ReadOnlyAdmin):
     search_fields = ("account__number", "=run__id")
     list_select_related = ("run", "account")
     show_full_result_count = False
+
+
+@admin.register(DunningHold)
+class DunningHoldAdmin(ReadOnlyAdmin):
+    list_display = ("account", "invoice", "reason", "source", "created_at", "released_at")
+    list_filter = ("reason",)
+    search_fields = ("account__number", "invoice__number", "source")
+    list_select_related = ("account", "invoice")
 
 
 @admin.register(BillingSettings)

@@ -25,7 +25,8 @@ from django.utils import formats, translation
 from django.utils.translation import gettext as _
 
 from accounts.models import Account, PaymentMethod, SepaMandate
-from billing.models import BillingSettings, DunningHold, LedgerClearing, LedgerEntry
+from billing.models import BillingSettings, LedgerClearing, LedgerEntry
+from billing.services.holds import active_holds
 from core import clock
 from core.communications import message_send
 from payments.models import Payment, PaymentSource, SepaBatch, SepaCollection
@@ -103,7 +104,7 @@ def sepa_collections_plan(*, collection_date: dt.date) -> list[PlannedCollection
     held = SepaCollection.ledger_entries.through.objects.filter(
         ledgerentry_id=OuterRef("pk"), sepacollection__status__in=HOLDING_STATES
     )
-    disputed = DunningHold.objects.filter(invoice_id=OuterRef("invoice_id"), released_at__isnull=True)
+    disputed = active_holds().filter(invoice_id=OuterRef("invoice_id"))
     entries = list(
         LedgerEntry.objects.filter(
             account_id__in=list(mandates),

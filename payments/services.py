@@ -18,11 +18,12 @@ from django.db.models import Sum
 from django.utils.translation import gettext as _
 
 from accounts.models import Account, SepaMandate
-from billing.models import Invoice, LedgerClearing, LedgerEntry
-from billing.services.ledger import account_balance, ledger_book, ledger_clear
+from billing.models import DunningHold, Invoice, LedgerEntry
+from billing.services.holds import hold_put
+from billing.services.ledger import account_balance, ledger_book, ledger_clear, ledger_credit_cancel
 from core import clock
 from core.money import round_money
-from payments.models import AccountDunningFlag, Payment, PaymentMethod, PaymentSource, Refund
+from payments.models import Payment, PaymentMethod, PaymentSource, Refund
 from payments.providers import provider_get
 from payments.providers.base import ProviderError
 
@@ -374,12 +375,12 @@ def payment_return(
     as_of: dt.date,
     reason_code: str,
     fee: Decimal | None = None,
-    reason: str = AccountDunningFlag.Reason.DIRECT_DEBIT_RETURNED,
+    reason: str = DunningHold.Reason.DIRECT_DEBIT_RETURNED,
 ) -> Payment:
     """A payment that came back (a returned direct debit, a chargeback): the
     items it settled are open again, a PAYMENT_RETURN debit cancels its
-    credit, the bank's fee is booked when given, and the account is flagged
-    for dunning. A payment returned before is returned unchanged."""
+    credit, the bank's fee is booked when given, and the account gets a dunning
+    hold for an agent to deal with. A payment returned before is returned unchanged."""
     with transaction.atomic():
         payment = (
             Payment.objects.select_for_update(of=("self",)).select_related("account", "ledger_entry").get(pk=payment.pk)
@@ -388,9 +389,6 @@ def payment_return(
             return payment
         if payment.ledger_entry is None:
             raise PaymentRefused(_("Only a booked payment can be returned."))
-        LedgerClearing.objects.filter(credit=payment.ledger_entry, reversed_at__isnull=True).update(
-            reversed_at=clock.now()
-        )
         return_entry, _created = ledger_book(
             account=payment.account,
             kind=LedgerEntry.Kind.PAYMENT_RETURN,
@@ -401,7 +399,7 @@ def payment_return(
             reference=(payment.reference or payment.provider_ref)[:60],
             due_date=as_of,
         )
-        LedgerClearing.objects.create(debit=return_entry, credit=payment.ledger_entry, amount=payment.amount)
+        ledger_credit_cancel(credit=payment.ledger_entry, debit=return_entry, as_of=clock.now())
         if fee:
             ledger_book(
                 account=payment.account,
@@ -417,10 +415,6 @@ def payment_return(
         payment.return_reason_code = reason_code[:4]
         payment.returned_on = as_of
         payment.save(update_fields=["status", "return_entry", "return_reason_code", "returned_on"])
-        AccountDunningFlag.objects.get_or_create(
-            account=payment.account,
-            source=f"payment:{payment.pk}",
-            defaults={"reason": reason, "note": reason_code},
-        )
+        hold_put(account=payment.account, reason=reason, source=f"payment:{payment.pk}", note=reason_code)
         ledger_clear(account=payment.account)
     return payment

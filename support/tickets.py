@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import Account, Customer
 from billing.models import BillingSettings, DunningHold, Invoice
+from billing.services.holds import hold_put, hold_release
 from core.communications import Attachment, NoAddressForChannel, Recipient, message_send
 from core.sequences import sequence_take
 from meters.models import Utility
@@ -181,22 +182,20 @@ def _hold_source(ticket: Ticket) -> str:
 
 
 def _hold_set(ticket: Ticket) -> None:
-    if ticket.disputed_invoice_id is None:
+    if ticket.disputed_invoice is None:
         return
-    DunningHold.objects.get_or_create(
-        invoice_id=ticket.disputed_invoice_id,
+    hold_put(
+        invoice=ticket.disputed_invoice,
+        reason=DunningHold.Reason.DISPUTE,
         source=_hold_source(ticket),
-        released_at=None,
-        defaults={"reason": DunningHold.Reason.DISPUTE, "note": ticket.subject[:300]},
+        note=ticket.subject,
     )
 
 
 def _hold_release(ticket: Ticket, *, as_of: dt.datetime) -> None:
-    if ticket.disputed_invoice_id is None:
+    if ticket.disputed_invoice is None:
         return
-    DunningHold.objects.filter(
-        invoice_id=ticket.disputed_invoice_id, source=_hold_source(ticket), released_at__isnull=True
-    ).update(released_at=as_of)
+    hold_release(invoice=ticket.disputed_invoice, source=_hold_source(ticket), as_of=as_of)
 
 
 def _check_dispute(*, customer: Customer | None, kind: str, invoice: Invoice | None) -> None:

@@ -6,9 +6,9 @@ from decimal import Decimal
 
 import pytest
 
-from billing.models import LedgerEntry
+from billing.models import DunningHold, LedgerEntry
 from billing.services.ledger import account_balance, entry_open_amount
-from payments.models import AccountDunningFlag, Payment, PaymentMethod, Refund
+from payments.models import Payment, PaymentMethod, Refund
 from payments.queries import open_invoices, payment_history
 from payments.services import (
     PaymentRefused,
@@ -232,6 +232,6 @@ def test_a_returned_payment_reopens_its_bill_books_the_fee_and_flags_the_account
     assert payment.status == Payment.Status.RETURNED
     assert entry_open_amount(entry=_debit(invoice)) == Decimal("70.00")
     assert account_balance(account=account) == Decimal("73.00")
-    assert AccountDunningFlag.objects.filter(account=account, source=f"payment:{payment.pk}").count() == 1
+    assert DunningHold.objects.filter(account=account, invoice=None, source=f"payment:{payment.pk}").count() == 1
     (row,) = payment_history(accounts=[account])
     assert row.allocations == []
