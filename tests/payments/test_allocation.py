@@ -9,8 +9,8 @@ import pytest
 from billing.models import DunningHold, LedgerEntry
 from billing.services.ledger import account_balance, entry_open_amount
 from payments.models import Payment, PaymentMethod, Refund
-from payments.queries import open_invoices, payment_history
-from payments.services import (
+from payments.queries.payments import open_invoices, payment_history
+from payments.services.payments import (
     PaymentRefused,
     RefundRefused,
     payment_external,
@@ -92,7 +92,7 @@ def test_a_partial_payment_leaves_the_rest_open():
 
 
 def test_booking_twice_books_once():
-    from payments.services import payment_book
+    from payments.services.payments import payment_book
 
     account = AccountFactory()
     payment = _manual(account, "10.00")

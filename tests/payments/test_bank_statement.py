@@ -15,12 +15,12 @@ from billing.models import LedgerClearing, LedgerEntry
 from billing.services.holds import account_holds
 from billing.services.ledger import account_balance
 from core.models import OutboxMessage
-from payments.bank_matching import names_match, reference_key, references_in, return_reason_text
-from payments.bank_reconciliation import ReconciliationRefused, bank_transaction_assign, bank_transaction_ignore
-from payments.bank_statement import StatementRejected, bank_statement_import
-from payments.camt import CamtError, statement_read
+from payments.files.camt import CamtError, statement_read
+from payments.matching.references import names_match, reference_key, references_in, return_reason_text
 from payments.models import BankStatement, BankTransaction, Payment, SepaCollection
-from payments.sepa import sepa_collect
+from payments.services.bank_statements import StatementRejected, bank_statement_import
+from payments.services.reconciliation import ReconciliationRefused, bank_transaction_assign, bank_transaction_ignore
+from payments.services.sepa import sepa_collect
 from tests.factories import UserFactory
 from tests.payments.bank_data import (
     DATA,
@@ -475,7 +475,7 @@ def _collect_and_return(*, as_of: dt.date, index: int, reason: int) -> None:
 
 
 def test_a_concurrent_upload_of_the_same_file_is_answered_as_imported_before(monkeypatch):
-    from payments import bank_statement as module
+    from payments.services import bank_statements as module
 
     content = statement(credit_line(amount="5.00", name="X", reference="C1"))
     loading = module.ReferenceIndex

@@ -13,10 +13,10 @@ from billing.models import DunningHold, LedgerEntry
 from billing.services.holds import hold_put
 from billing.services.ledger import account_balance, ledger_book
 from core.models import OutboxMessage
+from payments.files.pain008 import SepaFileError, next_banking_day
 from payments.models import Payment, SepaBatch, SepaCollection
-from payments.pain008 import SepaFileError, next_banking_day
-from payments.sepa import collection_date_for, sepa_batch_confirm, sepa_collect
-from payments.services import payment_record_manual
+from payments.services.payments import payment_record_manual
+from payments.services.sepa import collection_date_for, sepa_batch_confirm, sepa_collect
 from payments.tasks import sepa_collect_due
 from tests.factories import UserFactory
 from tests.payments.bank_data import DATA, account_with, instalment, invoice_open, issued_invoice
