@@ -8,7 +8,6 @@ from django.utils.translation import gettext
 from simple_history.admin import SimpleHistoryAdmin
 
 from payments.models import (
-    AccountDunningFlag,
     BankStatement,
     BankTransaction,
     CheckoutSession,
@@ -136,10 +135,3 @@ class BankTransactionAdmin(ReadOnlyAdmin):
     list_filter = ("status", "is_return")
     search_fields = ("remittance", "counterparty_name", "entry_ref", "end_to_end_id")
     list_select_related = ("matched_account",)
-
-
-@admin.register(AccountDunningFlag)
-class AccountDunningFlagAdmin(ReadOnlyAdmin):
-    list_display = ("account", "reason", "source", "created_at", "cleared_at")
-    list_filter = ("reason",)
-    list_select_related = ("account",)

@@ -21,11 +21,11 @@ from accounts.api import account_visible
 from billing.models import Invoice
 from core import clock
 from core.api import ApiKeyAuth, InvalidInput, Message, customer_auth, customer_or_key, invalid_input
-from payments.forms import ExternalPaymentForm
+from payments.forms.payments import ExternalPaymentForm
 from payments.models import PaymentMethod
-from payments.online import CheckoutRefused, checkout_start
-from payments.queries import PaymentRow, payment_history, payment_rows, payments_of
-from payments.services import PaymentRefused, payment_external
+from payments.queries.payments import PaymentRow, payment_history, payment_rows, payments_of
+from payments.services.online import CheckoutRefused, checkout_start
+from payments.services.payments import PaymentRefused, payment_external
 
 router = Router(tags=["payments"])
 

@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import Customer
 from core.formats import money_format
-from payments.queries import PaymentRow
+from payments.queries.payments import PaymentRow
 
 CSV_COLUMNS = (
     "date",

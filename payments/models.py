@@ -484,32 +484,3 @@ class BankTransaction(models.Model):
 
     def __str__(self) -> str:
         return f"{self.booking_date} {self.amount} {self.counterparty_name}"
-
-
-class AccountDunningFlag(models.Model):
-    """An account marked for dunning outside the normal run, e.g. after a
-    returned direct debit; cleared when dealt with."""
-
-    class Reason(models.TextChoices):
-        DIRECT_DEBIT_RETURNED = "DIRECT_DEBIT_RETURNED", _("direct debit returned")
-        CHARGEBACK = "CHARGEBACK", _("card payment disputed")
-
-    account = models.ForeignKey(
-        Account, on_delete=models.PROTECT, related_name="dunning_flags", verbose_name=_("account")
-    )
-    reason = models.CharField(_("reason"), max_length=30, choices=Reason.choices)
-    # What raised the flag, e.g. "payment:17".
-    source = models.CharField(_("raised by"), max_length=60)
-    note = models.CharField(_("note"), max_length=300, blank=True)
-    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
-    cleared_at = models.DateTimeField(_("cleared at"), null=True, blank=True)
-
-    class Meta:
-        verbose_name = _("dunning flag")
-        verbose_name_plural = _("dunning flags")
-        constraints = [
-            models.UniqueConstraint(fields=["account", "source"], name="one_dunning_flag_per_account_and_source"),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.account.number} {self.get_reason_display()}"

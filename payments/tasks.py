@@ -1,7 +1,7 @@
 from celery import shared_task
 
 from core import clock
-from payments import sepa
+from payments.services import sepa
 
 
 @shared_task

@@ -21,13 +21,13 @@ from billing.services.ledger import balances
 from core import clock
 from core.money import round_money
 from payments.documents import history_csv, history_pdf
-from payments.forms import PayForm
+from payments.forms.payments import PayForm
 from payments.models import CheckoutSession
-from payments.online import CheckoutRefused, checkout_start, provider_event_receive
 from payments.providers import provider_get, provider_label
 from payments.providers.base import WebhookRefused
 from payments.providers.sandbox import SandboxProvider
-from payments.queries import open_invoices, payment_history, payment_years
+from payments.queries.payments import open_invoices, payment_history, payment_years
+from payments.services.online import CheckoutRefused, checkout_start, provider_event_receive
 
 logger = logging.getLogger(__name__)
 

@@ -1,7 +1,7 @@
 from celery import shared_task
 
 from core import clock
-from support import escalation, mail_in
+from support.services import escalation, mail_in
 
 
 @shared_task

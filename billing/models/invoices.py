@@ -354,19 +354,35 @@ class LedgerClearing(models.Model):
 
 
 class DunningHold(models.Model):
-    """Dunning is paused for one invoice while the hold is active (a billing
-    dispute, a payment plan); released holds stay as history."""
+    """A stop in the dunning of one invoice or one account, while active
+    (not released); released holds stay as history.
+
+    On an invoice (a billing dispute, a payment plan, an agent's hold) dunning
+    waits for that invoice. Without an invoice it is the account's (a returned
+    direct debit, a disputed card payment): the account is taken out of the
+    normal run for an agent to deal with. `account` is always set: the
+    invoice's account for an invoice's hold."""
 
     class Reason(models.TextChoices):
         DISPUTE = "DISPUTE", _("billing dispute")
         PAYMENT_PLAN = "PAYMENT_PLAN", _("payment plan")
         AGENT = "AGENT", _("set by an agent")
+        DIRECT_DEBIT_RETURNED = "DIRECT_DEBIT_RETURNED", _("direct debit returned")
+        CHARGEBACK = "CHARGEBACK", _("card payment disputed")
 
-    invoice = models.ForeignKey(
-        Invoice, on_delete=models.PROTECT, related_name="dunning_holds", verbose_name=_("invoice")
+    account = models.ForeignKey(
+        Account, on_delete=models.PROTECT, related_name="dunning_holds", verbose_name=_("account")
     )
-    reason = models.CharField(_("reason"), max_length=14, choices=Reason.choices)
-    # What set the hold, e.g. "ticket:T-2026-000012".
+    invoice = models.ForeignKey(
+        Invoice,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="dunning_holds",
+        verbose_name=_("invoice"),
+    )
+    reason = models.CharField(_("reason"), max_length=30, choices=Reason.choices)
+    # What set the hold, e.g. "ticket:T-2026-000012", "payment:17".
     source = models.CharField(_("set by"), max_length=60)
     note = models.CharField(_("note"), max_length=300, blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
@@ -380,8 +396,13 @@ class DunningHold(models.Model):
                 fields=["invoice", "source"],
                 condition=Q(released_at__isnull=True),
                 name="one_active_hold_per_invoice_and_source",
-            )
+            ),
+            models.UniqueConstraint(
+                fields=["account", "source"],
+                condition=Q(invoice__isnull=True),
+                name="one_account_hold_per_account_and_source",
+            ),
         ]
 
     def __str__(self) -> str:
-        return f"{self.invoice} {self.get_reason_display()}"
+        return f"{self.invoice or self.account.number} {self.get_reason_display()}"

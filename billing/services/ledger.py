@@ -14,7 +14,7 @@ from django.db.models import Sum
 from django.db.models.functions import Coalesce
 
 from accounts.models import Account
-from billing.models import DunningHold, Invoice, LedgerClearing, LedgerEntry
+from billing.models import Invoice, LedgerClearing, LedgerEntry
 from core.money import round_money
 
 ZERO = Decimal("0.00")
@@ -154,13 +154,24 @@ def ledger_clear(*, account: Account, prefer: list[LedgerEntry] | None = None) -
     return made
 
 
+def ledger_credit_cancel(*, credit: LedgerEntry, debit: LedgerEntry, as_of: dt.datetime) -> LedgerClearing:
+    """Cancel a credit (a payment that came back) by a debit of the same
+    amount booked for it: the credit's clearings are reversed, so the items it
+    settled are open again, and the debit settles the credit in full. A credit
+    cancelled before keeps its one cancelling clearing."""
+    if debit.account_id != credit.account_id or debit.amount != -credit.amount:
+        raise ValueError("a credit is cancelled by a debit of the same account and amount")
+    with transaction.atomic():
+        Account.objects.select_for_update().filter(pk=credit.account_id).first()
+        cancelling = LedgerClearing.objects.filter(debit=debit, credit=credit, reversed_at__isnull=True).first()
+        if cancelling is not None:
+            return cancelling
+        LedgerClearing.objects.filter(credit=credit, reversed_at__isnull=True).update(reversed_at=as_of)
+        return LedgerClearing.objects.create(debit=debit, credit=credit, amount=debit.amount)
+
+
 def entry_open_amount(*, entry: LedgerEntry) -> Decimal:
     """What is still open of one entry (debit: unpaid; credit: unused), as a positive amount."""
     if entry.amount > 0:
         return entry.amount - _cleared([entry.pk], side="debit").get(entry.pk, ZERO)
     return -entry.amount - _cleared([entry.pk], side="credit").get(entry.pk, ZERO)
-
-
-def invoice_dunning_paused(*, invoice: Invoice) -> bool:
-    """Whether dunning waits for this invoice (an active hold: dispute, plan)."""
-    return DunningHold.objects.filter(invoice=invoice, released_at__isnull=True).exists()

@@ -2,7 +2,7 @@
 
 from django import template
 
-from payments.bank_queries import reconciliation_count as _reconciliation_count
+from payments.queries.bank import reconciliation_count as _reconciliation_count
 
 register = template.Library()
 

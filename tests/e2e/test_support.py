@@ -12,9 +12,9 @@ from playwright.sync_api import expect
 
 from billing.services.ledger import ledger_book
 from support.classifier import classify
-from support.faq_seed import faq_seed
 from support.models import AssistantConversation, Ticket
-from support.seed import support_seed
+from support.services.faq_seed import faq_seed
+from support.services.seed import support_seed
 from tests.factories import AccountFactory
 from tests.portal.test_staff import staff_user
 

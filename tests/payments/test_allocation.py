@@ -6,11 +6,11 @@ from decimal import Decimal
 
 import pytest
 
-from billing.models import LedgerEntry
+from billing.models import DunningHold, LedgerEntry
 from billing.services.ledger import account_balance, entry_open_amount
-from payments.models import AccountDunningFlag, Payment, PaymentMethod, Refund
-from payments.queries import open_invoices, payment_history
-from payments.services import (
+from payments.models import Payment, PaymentMethod, Refund
+from payments.queries.payments import open_invoices, payment_history
+from payments.services.payments import (
     PaymentRefused,
     RefundRefused,
     payment_external,
@@ -92,7 +92,7 @@ def test_a_partial_payment_leaves_the_rest_open():
 
 
 def test_booking_twice_books_once():
-    from payments.services import payment_book
+    from payments.services.payments import payment_book
 
     account = AccountFactory()
     payment = _manual(account, "10.00")
@@ -232,6 +232,6 @@ def test_a_returned_payment_reopens_its_bill_books_the_fee_and_flags_the_account
     assert payment.status == Payment.Status.RETURNED
     assert entry_open_amount(entry=_debit(invoice)) == Decimal("70.00")
     assert account_balance(account=account) == Decimal("73.00")
-    assert AccountDunningFlag.objects.filter(account=account, source=f"payment:{payment.pk}").count() == 1
+    assert DunningHold.objects.filter(account=account, invoice=None, source=f"payment:{payment.pk}").count() == 1
     (row,) = payment_history(accounts=[account])
     assert row.allocations == []

@@ -15,7 +15,7 @@ from billing.models import LedgerClearing, LedgerEntry
 from billing.services.ledger import account_balance, open_credits, open_debits
 from core.money import round_money
 from payments.models import Payment, PaymentMethod, Refund
-from payments.services import payment_record_manual, payment_return, refund_issue
+from payments.services.payments import payment_record_manual, payment_return, refund_issue
 from tests.factories import UserFactory
 from tests.payments.factories import account_with_mandate, invoice_issued
 

@@ -12,14 +12,15 @@ from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
 from billing.models import LedgerClearing, LedgerEntry
+from billing.services.holds import account_holds
 from billing.services.ledger import account_balance
 from core.models import OutboxMessage
-from payments.bank_matching import names_match, reference_key, references_in, return_reason_text
-from payments.bank_reconciliation import ReconciliationRefused, bank_transaction_assign, bank_transaction_ignore
-from payments.bank_statement import StatementRejected, bank_statement_import
-from payments.camt import CamtError, statement_read
-from payments.models import AccountDunningFlag, BankStatement, BankTransaction, Payment, SepaCollection
-from payments.sepa import sepa_collect
+from payments.files.camt import CamtError, statement_read
+from payments.matching.references import names_match, reference_key, references_in, return_reason_text
+from payments.models import BankStatement, BankTransaction, Payment, SepaCollection
+from payments.services.bank_statements import StatementRejected, bank_statement_import
+from payments.services.reconciliation import ReconciliationRefused, bank_transaction_assign, bank_transaction_ignore
+from payments.services.sepa import sepa_collect
 from tests.factories import UserFactory
 from tests.payments.bank_data import (
     DATA,
@@ -182,7 +183,7 @@ def test_a_returned_direct_debit_reopens_the_invoice_books_the_fee_tells_the_cus
     fee = LedgerEntry.objects.get(account=lena, kind=LedgerEntry.Kind.FEE)
     assert fee.amount == Decimal("3.50")
     assert account_balance(account=lena) == Decimal("63.50")
-    assert AccountDunningFlag.objects.filter(account=lena, cleared_at__isnull=True).count() == 1
+    assert account_holds(account=lena).filter(invoice=None).count() == 1
     message = OutboxMessage.objects.get(template="sepa_return")
     assert message.to_address == lena.customer.email
     assert "the account did not hold enough money (code AM04)" in message.body
@@ -474,7 +475,7 @@ def _collect_and_return(*, as_of: dt.date, index: int, reason: int) -> None:
 
 
 def test_a_concurrent_upload_of_the_same_file_is_answered_as_imported_before(monkeypatch):
-    from payments import bank_statement as module
+    from payments.services import bank_statements as module
 
     content = statement(credit_line(amount="5.00", name="X", reference="C1"))
     loading = module.ReferenceIndex

@@ -7,9 +7,9 @@ import time_machine
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from payments.bank_statement import bank_statement_import
 from payments.models import BankStatement, BankTransaction, Payment, SepaBatch, SepaCollection
-from payments.sepa import sepa_collect
+from payments.services.bank_statements import bank_statement_import
+from payments.services.sepa import sepa_collect
 from tests.factories import UserFactory
 from tests.payments.bank_data import DATA, account_with, credit_line, invoice_open, issued_invoice, statement
 from tests.portal.test_staff import staff_user

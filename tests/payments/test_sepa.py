@@ -10,12 +10,13 @@ from lxml import etree
 
 from accounts.models import SepaMandate
 from billing.models import DunningHold, LedgerEntry
+from billing.services.holds import hold_put
 from billing.services.ledger import account_balance, ledger_book
 from core.models import OutboxMessage
+from payments.files.pain008 import SepaFileError, next_banking_day
 from payments.models import Payment, SepaBatch, SepaCollection
-from payments.pain008 import SepaFileError, next_banking_day
-from payments.sepa import collection_date_for, sepa_batch_confirm, sepa_collect
-from payments.services import payment_record_manual
+from payments.services.payments import payment_record_manual
+from payments.services.sepa import collection_date_for, sepa_batch_confirm, sepa_collect
 from payments.tasks import sepa_collect_due
 from tests.factories import UserFactory
 from tests.payments.bank_data import DATA, account_with, instalment, invoice_open, issued_invoice
@@ -158,7 +159,7 @@ def test_the_next_collection_of_a_used_mandate_is_recurring(lena):
 
 def test_an_invoice_on_hold_is_not_collected(lena):
     account, invoice = lena
-    DunningHold.objects.create(invoice=invoice, reason=DunningHold.Reason.DISPUTE, source="ticket:T-1")
+    hold_put(invoice=invoice, reason=DunningHold.Reason.DISPUTE, source="ticket:T-1")
     instalment(account, amount=Decimal("45.00"), due_date=COLLECTION)
 
     run = sepa_collect(as_of=AS_OF)

@@ -11,7 +11,7 @@ from django.urls import reverse
 
 from billing.services.ledger import account_balance
 from payments.models import Payment, PaymentMethod, Refund
-from payments.services import payment_book, payment_external
+from payments.services.payments import payment_book, payment_external
 from portal.roles import ensure_roles
 from tests.factories import AccountFactory, UserFactory
 from tests.payments.factories import account_with_mandate, invoice_issued

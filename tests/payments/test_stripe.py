@@ -11,8 +11,8 @@ import stripe
 from billing.models import LedgerEntry
 from billing.services.ledger import account_balance, entry_open_amount
 from payments.models import CheckoutSession, Payment, ProviderEvent, Refund
-from payments.online import checkout_start
-from payments.services import payment_external, refund_issue
+from payments.services.online import checkout_start
+from payments.services.payments import payment_external, refund_issue
 from tests.factories import AccountFactory, UserFactory
 from tests.payments.factories import invoice_issued, stripe_event, stripe_signature
 

@@ -10,7 +10,7 @@ from django.urls import reverse
 
 from billing.services.ledger import account_balance
 from payments.models import CheckoutSession, Payment, PaymentMethod
-from payments.services import payment_external
+from payments.services.payments import payment_external
 from tests.factories import AccountFactory
 from tests.payments.factories import invoice_issued
 

@@ -3,10 +3,10 @@ import datetime as dt
 import pytest
 
 from core.models import OutboxMessage
-from support.escalation import tickets_escalate
 from support.models import SlaRule, Ticket
+from support.services.escalation import tickets_escalate
+from support.services.tickets import ticket_reply, ticket_resolve
 from support.tasks import escalate_tickets
-from support.tickets import ticket_reply, ticket_resolve
 from tests.support.ticket_data import agent_make, berlin, seeded, supervisor_make, ticket_make
 
 pytestmark = pytest.mark.django_db

@@ -11,8 +11,8 @@ from django.urls import reverse
 
 from billing.models import Invoice
 from billing.services.ledger import ledger_book
-from support.faq_seed import faq_seed
 from support.models import AssistantConversation, FaqArticle, Ticket
+from support.services.faq_seed import faq_seed
 from tests.billing.read_data import supplied
 from tests.factories import AccountFactory
 

@@ -10,7 +10,7 @@ from accounts.models import BillingPreferences, PaymentMethod
 from billing.models import Invoice
 from billing.services.ledger import ledger_book, ledger_clear
 from support.classifier import Intent
-from support.intents import data_answer
+from support.queries.intents import data_answer
 from tests.billing.read_data import at, supplied
 from tests.factories import AccountFactory, SepaMandateFactory
 

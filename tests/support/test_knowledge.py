@@ -3,9 +3,9 @@ forms, on whichever database the tests run (SQLite here, PostgreSQL in CI)."""
 
 import pytest
 
-from support.faq_seed import faq_seed
 from support.knowledge import faq_search, stem, tokens
 from support.models import FaqArticle
+from support.services.faq_seed import faq_seed
 
 pytestmark = pytest.mark.django_db
 

@@ -5,8 +5,8 @@ import pytest
 from django.core.management import call_command
 
 from core.models import OutboxMessage
-from support.mail_in import Outcome, html_to_text, mail_receive, strip_quoted
 from support.models import Ticket, TicketAttachment, TicketMessage
+from support.services.mail_in import Outcome, html_to_text, mail_receive, strip_quoted
 from tests.support.ticket_data import berlin, customer_with_account, seeded
 
 pytestmark = pytest.mark.django_db
@@ -188,7 +188,7 @@ class FakeImap:
 def test_the_imap_mailbox_is_read_and_each_taken_mail_marked_read(customer, settings, monkeypatch, capsys):
     settings.SUPPORT_IMAP_HOST = "imap.example.com"
     settings.SUPPORT_IMAP_USER = "service"
-    monkeypatch.setattr("support.mail_in.imaplib.IMAP4_SSL", FakeImap)
+    monkeypatch.setattr("support.services.mail_in.imaplib.IMAP4_SSL", FakeImap)
 
     call_command("fetch_support_mail")
 

@@ -4,7 +4,7 @@ from django.utils import translation
 from billing.models import BillingSettings
 from core.models import OutboxMessage
 from support.models import CannedReply, Ticket, TicketMessage
-from support.tickets import ticket_resolve
+from support.services.tickets import ticket_resolve
 from tests.factories import UserFactory
 from tests.support.ticket_data import (
     agent_make,

@@ -1,9 +1,9 @@
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from billing.services.ledger import invoice_dunning_paused
+from billing.services.holds import invoice_dunning_paused
 from support.models import Ticket, TicketAttachment
-from support.tickets import ticket_note, ticket_reply, ticket_resolve
+from support.services.tickets import ticket_note, ticket_reply, ticket_resolve
 from tests.support.ticket_data import (
     agent_make,
     berlin,

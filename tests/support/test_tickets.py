@@ -3,11 +3,11 @@ import datetime as dt
 import pytest
 
 from billing.models import BillingSettings, DunningHold
-from billing.services.ledger import invoice_dunning_paused
+from billing.services.holds import invoice_dunning_paused
 from core.models import OutboxMessage
 from support.models import AssistantConversation, CannedReply, Queue, Ticket, TicketMessage
-from support.ticket_queries import customer_ticket
-from support.tickets import (
+from support.queries.tickets import customer_ticket
+from support.services.tickets import (
     TicketError,
     canned_reply_render,
     ticket_assign,

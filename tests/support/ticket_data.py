@@ -10,8 +10,8 @@ from django.contrib.auth.models import Group, Permission
 
 from billing.models import Invoice
 from support.models import Queue, Ticket
-from support.seed import support_seed
-from support.tickets import ticket_create
+from support.services.seed import support_seed
+from support.services.tickets import ticket_create
 from tests.factories import AccountFactory, CustomerFactory, UserFactory
 
 BERLIN = ZoneInfo("Europe/Berlin")

@@ -8,7 +8,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from core.commands import ImportCommand
-from payments.bank_statement import StatementRejected, bank_statement_import, statement_summary
+from payments.services.bank_statements import StatementRejected, bank_statement_import, statement_summary
 
 HELP = gettext_lazy(
     """Import a bank statement in camt.053 format (versions .001.02 to .001.08).

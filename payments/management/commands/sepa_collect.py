@@ -9,8 +9,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from core.commands import ImportCommand
-from payments.pain008 import SepaFileError
-from payments.sepa import sepa_collect
+from payments.files.pain008 import SepaFileError
+from payments.services.sepa import sepa_collect
 
 HELP = gettext_lazy(
     """Collect what is due by SEPA direct debit, as the daily task does.

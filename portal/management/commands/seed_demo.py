@@ -20,13 +20,13 @@ from core import clock
 from meters.identifiers import market_location_check_digit
 from meters.models import GasConversionFactor, Read, Register, Utility
 from meters.services import PremiseData
-from payments.services import payment_external
+from payments.services.payments import payment_external
 from portal.roles import ensure_roles
 from supply.models import ServiceAgreement, Tariff
 from supply.services.agreements import SupplyRequest, supply_import
 from supply.services.tariff_import import tariffs_import
-from support.faq_seed import faq_seed
-from support.seed import support_seed
+from support.services.faq_seed import faq_seed
+from support.services.seed import support_seed
 
 DEMO_PASSWORD = "portal-demo"  # demo seed only
 

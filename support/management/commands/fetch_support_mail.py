@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy
 
 from core import clock
 from core.commands import ImportCommand
-from support.mail_in import Outcome, support_mail_fetch, support_mail_fetch_imap
+from support.services.mail_in import Outcome, support_mail_fetch, support_mail_fetch_imap
 
 
 class Command(ImportCommand):

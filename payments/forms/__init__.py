@@ -1,0 +1,1 @@
+"""The payments' forms: paying and recording payments, bank statements and reconciliation."""

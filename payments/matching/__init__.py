@@ -1,0 +1,1 @@
+"""Matching bank lines to accounts and bills: references and names, then transfers."""

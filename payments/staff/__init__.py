@@ -1,0 +1,1 @@
+"""The payments' back-office pages: a customer's payments and refunds, the bank."""

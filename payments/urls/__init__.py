@@ -1,0 +1,1 @@
+"""The payments' URL modules, one a mount point."""

@@ -1,0 +1,1 @@
+"""Support's forms: the help centre's and the tickets'."""

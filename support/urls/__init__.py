@@ -1,0 +1,1 @@
+"""Support's URL modules, one a mount point."""

@@ -1,0 +1,1 @@
+"""Support's customer pages: the help centre and the customer's tickets."""
