@@ -391,12 +391,12 @@ def test_reads_are_filtered_by_source_and_found_by_meter(admin_client):
 @pytest.mark.parametrize(
     "name",
     [
-        "metering_premise",
-        "metering_supplypoint",
-        "metering_meter",
-        "metering_read",
-        "metering_gasconversionfactor",
-        "billing_billingpreferences",
+        "meters_premise",
+        "meters_supplypoint",
+        "meters_meter",
+        "meters_read",
+        "meters_gasconversionfactor",
+        "accounts_billingpreferences",
     ],
 )
 def test_the_change_pages_open(admin_client, name):
@@ -404,14 +404,14 @@ def test_the_change_pages_open(admin_client, name):
     point = agreement.supply_point
     meter = point.meters.get()
     objects = {
-        "metering_premise": point.premise,
-        "metering_supplypoint": point,
-        "metering_meter": meter,
-        "metering_read": Read.objects.get(),
-        "metering_gasconversionfactor": GasConversionFactor.objects.create(
+        "meters_premise": point.premise,
+        "meters_supplypoint": point,
+        "meters_meter": meter,
+        "meters_read": Read.objects.get(),
+        "meters_gasconversionfactor": GasConversionFactor.objects.create(
             network_area="Berlin", valid_from=dt.date(2026, 1, 1), state_number=1, calorific_value=11
         ),
-        "billing_billingpreferences": BillingPreferences.objects.get_or_create(account=agreement.account)[0],
+        "accounts_billingpreferences": BillingPreferences.objects.get_or_create(account=agreement.account)[0],
     }
 
     response = admin_client.get(reverse(f"admin:{name}_change", args=[objects[name].pk]))
