@@ -62,7 +62,7 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, IntegrityError, connection, connections, transaction
-from django.utils import formats, timezone
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from psycopg.copy import QueuedLibpqWriter
 
@@ -77,8 +77,11 @@ from meters.readings import (
     MICROSECONDS_PER_DAY,
     Verdict,
     band_for,
+    duplicate_problem,
     elapsed_days,
+    later_read_problem,
     read_check,
+    read_place_problem,
 )
 from supply.models import ServiceAgreement
 
@@ -580,12 +583,7 @@ class _BulkReads:
     ) -> tuple[str, str, bool]:
         """(status, reason, rollover) of a row, as metering.services.intake.read_submit judges it."""
         if existing is not None:
-            reason = ""
-            if existing != value:
-                reason = _("A different reading (%(value)s) has been received for this moment already.") % {
-                    "value": _number(existing)
-                }
-            return DUPLICATE, reason, False
+            return DUPLICATE, duplicate_problem(stored_value=existing, value=value), False
         agreement = None
         for candidate in chain.agreements:
             if candidate.supplies_from <= taken_at and (
@@ -593,17 +591,14 @@ class _BulkReads:
             ):
                 agreement = candidate
                 break
-        if agreement is None:
-            return REJECTED, _("We do not supply this meter on %(date)s.") % {"date": _date(taken_at)}, False
-        if taken_at < register.installed_from or (
-            register.removed_until is not None and taken_at >= register.removed_until
+        if problem := read_place_problem(
+            taken_at=taken_at,
+            supplied=agreement is not None,
+            meter_serial=register.serial,
+            installed_from=register.installed_from,
+            removed_until=register.removed_until,
         ):
-            return (
-                REJECTED,
-                _("Meter %(serial)s was not installed on %(date)s.")
-                % {"serial": register.serial, "date": _date(taken_at)},
-                False,
-            )
+            return REJECTED, problem, False
         previous = chain.previous
         exchanged = previous is not None and previous[2] != register.meter_id
         daily_use = register.daily_use()
@@ -627,13 +622,16 @@ class _BulkReads:
         if check.verdict == Verdict.REJECTED:
             return REJECTED, check.reason, False
         later = register.next_later(taken_at)
-        if later is not None and _contradicts(register=register, taken_at=taken_at, value=value, later=later):
-            return (
-                REJECTED,
-                _("The reading is higher than the later reading (%(value)s on %(date)s).")
-                % {"value": _number(later[1]), "date": _date(later[0])},
-                False,
+        if later is not None and (
+            problem := later_read_problem(
+                register_digits=register.digits,
+                taken_at=taken_at,
+                value=value,
+                later_taken_at=later[0],
+                later_value=later[1],
             )
+        ):
+            return REJECTED, problem, False
         status = ACCEPTED if check.verdict == Verdict.ACCEPTED else SUSPECT
         return status, check.reason[:REASON_LENGTH], check.rollover
 
@@ -964,24 +962,6 @@ def _reads_stream(*, columns: str, line_end: str) -> Iterator[Any]:
         database.close()
 
 
-def _contradicts(
-    *, register: _Register, taken_at: dt.datetime, value: Decimal, later: tuple[dt.datetime, Decimal]
-) -> bool:
-    """The later read would be rejected after this one (metering.services.intake's rule)."""
-    check = read_check(
-        register_digits=register.digits,
-        taken_at=later[0],
-        value=later[1],
-        previous_value=value,
-        previous_taken_at=taken_at,
-        expected_daily_use=None,
-        lower_percent=Decimal(0),
-        upper_percent=Decimal(0),
-        now=later[0],
-    )
-    return check.verdict == Verdict.REJECTED
-
-
 @lru_cache(maxsize=4096)
 def _profile_share(start_at: dt.datetime, end_at: dt.datetime) -> Decimal:
     """The standard load profile's share of a year between two moments (the
@@ -1021,11 +1001,3 @@ def _copy_literal(value: Any) -> str:
     if isinstance(value, dt.datetime):
         return value.isoformat()
     return _copy_text(str(value))
-
-
-def _date(moment: dt.datetime) -> str:
-    return formats.date_format(timezone.localtime(moment).date(), "SHORT_DATE_FORMAT")
-
-
-def _number(value: Decimal) -> str:
-    return formats.number_format(value.normalize(), force_grouping=True)
