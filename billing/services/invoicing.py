@@ -807,6 +807,38 @@ def invoice_discard(*, invoice: Invoice, user) -> Invoice:
     return invoice
 
 
+# A credit note copies these of the bill it cancels and negates its amounts; so do its lines.
+CREDIT_NOTE_COPIES = (
+    "period_start",
+    "period_end",
+    "language",
+    "customer_name",
+    "customer_address",
+    "customer_vat_id",
+    "is_business",
+    "estimated",
+    "delivery_channel",
+)
+CREDIT_NOTE_NEGATES = ("net_total", "vat_total", "gross_total", "instalments_total")
+CREDIT_LINE_COPIES = (
+    "position",
+    "kind",
+    "description",
+    "utility",
+    "supply_point",
+    "meter_serial",
+    "obis",
+    "unit",
+    "unit_price",
+    "vat_rate",
+    "period_start",
+    "period_end",
+    "tariff_code",
+    "price_valid_from",
+)
+CREDIT_LINE_NEGATES = ("quantity", "net_amount")
+
+
 def invoice_cancel(*, invoice: Invoice, user, as_of: dt.date, reason: str) -> Invoice:
     """Cancel an issued bill with a credit note (own number, refers to the
     original, lines mirrored), booked and cleared against the original."""
@@ -821,75 +853,21 @@ def invoice_cancel(*, invoice: Invoice, user, as_of: dt.date, reason: str) -> In
             number=number,
             kind=Invoice.Kind.CREDIT_NOTE,
             status=Invoice.Status.ISSUED,
-            period_start=invoice.period_start,
-            period_end=invoice.period_end,
             issue_date=as_of,
             due_date=as_of,
-            net_total=-invoice.net_total,
-            vat_total=-invoice.vat_total,
-            gross_total=-invoice.gross_total,
-            instalments_total=-invoice.instalments_total,
             cancels=invoice,
-            language=invoice.language,
-            customer_name=invoice.customer_name,
-            customer_address=invoice.customer_address,
-            customer_vat_id=invoice.customer_vat_id,
-            is_business=invoice.is_business,
             supplier=_supplier(rules),
             details={**invoice.details, "cancels": invoice.number, "reason": reason},
-            estimated=invoice.estimated,
-            delivery_channel=invoice.delivery_channel,
             issued_at=timezone.now(),
             released_by=user,
+            **_mirrored(invoice, copies=CREDIT_NOTE_COPIES, negates=CREDIT_NOTE_NEGATES),
         )
         InvoiceLine.objects.bulk_create(
-            InvoiceLine(
-                invoice=note,
-                position=line.position,
-                kind=line.kind,
-                description=line.description,
-                utility=line.utility,
-                supply_point=line.supply_point,
-                meter_serial=line.meter_serial,
-                obis=line.obis,
-                quantity=-line.quantity,
-                unit=line.unit,
-                unit_price=line.unit_price,
-                net_amount=-line.net_amount,
-                vat_rate=line.vat_rate,
-                period_start=line.period_start,
-                period_end=line.period_end,
-                tariff_code=line.tariff_code,
-                price_valid_from=line.price_valid_from,
-            )
+            InvoiceLine(invoice=note, **_mirrored(line, copies=CREDIT_LINE_COPIES, negates=CREDIT_LINE_NEGATES))
             for line in invoice.lines.order_by("position")
         )
-        entries = [
-            LedgerEntry(
-                account_id=invoice.account_id,
-                kind=LedgerEntry.Kind.CREDIT_NOTE,
-                amount=-invoice.gross_total,
-                booked_on=as_of,
-                invoice=note,
-                text=_("Credit note %(number)s cancelling %(original)s")
-                % {"number": number, "original": invoice.number},
-                reference=number,
-                key=f"credit-note:{note.pk}",
-            )
-        ]
+        entries = _credit_note_entries(invoice=invoice, note=note, as_of=as_of)
         if invoice.instalments_total:
-            entries.append(
-                LedgerEntry(
-                    account_id=invoice.account_id,
-                    kind=LedgerEntry.Kind.INSTALMENT_CREDIT,
-                    amount=invoice.instalments_total,
-                    booked_on=as_of,
-                    invoice=note,
-                    text=_("Instalments credited on %(number)s reversed") % {"number": invoice.number},
-                    reference=number,
-                    key=f"instalment-credit-reversed:{note.pk}",
-                )
-            )
             invoice.settled_instalments.update(settled_by=None)
         LedgerEntry.objects.bulk_create(entries)
         invoice.status = Invoice.Status.CANCELLED
@@ -898,6 +876,46 @@ def invoice_cancel(*, invoice: Invoice, user, as_of: dt.date, reason: str) -> In
         ledger_clear(account=invoice.account, prefer=[original] if original else None)
         _deliver_on_commit([note.pk])
     return note
+
+
+def _mirrored(source: Invoice | InvoiceLine, *, copies: tuple[str, ...], negates: tuple[str, ...]) -> dict[str, object]:
+    """The fields of a credit note (or its line) taken from the cancelled bill (or line)."""
+    return {
+        **{name: getattr(source, name) for name in copies},
+        **{name: -getattr(source, name) for name in negates},
+    }
+
+
+def _credit_note_entries(*, invoice: Invoice, note: Invoice, as_of: dt.date) -> list[LedgerEntry]:
+    """The credit note's ledger entries: the bill's amount back and, where the
+    bill credited instalments, that credit reversed."""
+    entries = [
+        LedgerEntry(
+            account_id=invoice.account_id,
+            kind=LedgerEntry.Kind.CREDIT_NOTE,
+            amount=-invoice.gross_total,
+            booked_on=as_of,
+            invoice=note,
+            text=_("Credit note %(number)s cancelling %(original)s")
+            % {"number": note.number, "original": invoice.number},
+            reference=note.number,
+            key=f"credit-note:{note.pk}",
+        )
+    ]
+    if invoice.instalments_total:
+        entries.append(
+            LedgerEntry(
+                account_id=invoice.account_id,
+                kind=LedgerEntry.Kind.INSTALMENT_CREDIT,
+                amount=invoice.instalments_total,
+                booked_on=as_of,
+                invoice=note,
+                text=_("Instalments credited on %(number)s reversed") % {"number": invoice.number},
+                reference=note.number,
+                key=f"instalment-credit-reversed:{note.pk}",
+            )
+        )
+    return entries
 
 
 def invoice_rebill(*, invoice: Invoice, user, as_of: dt.date, reason: str = "") -> BillOutcome:
