@@ -233,52 +233,27 @@ def _supply_input(
     comparison = []
     if supply_point.utility != Utility.INTERNET:
         for register in inputs.registers.get(supply_point.pk, []):
-            meter = register.meter
-            first = max(start, meter.installed_on)
-            last = min(end, meter.removed_on - ONE_DAY) if meter.removed_on else end
-            if first > last:
+            metered = _register_use(
+                register=register,
+                agreement=agreement,
+                shared=shared,
+                start=start,
+                end=end,
+                previous_end_values=previous.end_values if continues else None,
+            )
+            if metered is None:
                 continue
-            reads = shared.reads.get(register.pk, [])
-            annual = agreement.expected_annual_consumption
-            begin = _bound(
-                register=register,
-                reads=reads,
-                moment=clock.start_of_day(first),
-                annual=annual,
-                start_from_previous=previous.end_values.get((meter.serial, register.obis))
-                if continues and first == start
-                else None,
-            )
-            finish = _bound(
-                register=register,
-                reads=reads,
-                moment=clock.start_of_day(last + ONE_DAY),
-                annual=annual,
-                start_from_previous=None,
-            )
-            if finish.estimated:
-                actual = _last_actual_before(reads, finish.at)
-                if actual is not None and (oldest_actual is None or actual < oldest_actual):
-                    oldest_actual = actual
-            uses.append(
-                RegisterUse(
-                    meter_serial=meter.serial,
-                    obis=register.obis,
-                    unit=register.unit,
-                    digits=register.digits,
-                    start=begin,
-                    end=finish,
-                    label=str(RATE_LABELS.get(register.obis, "")),
-                )
-            )
-            last_year = _previous_year(register=register, reads=reads, start=first, end=last)
+            use, actual, last_year = metered
+            if actual is not None and (oldest_actual is None or actual < oldest_actual):
+                oldest_actual = actual
+            uses.append(use)
             readings.append({"register": register, "previous_year": last_year})
             comparison.append(
                 {
                     "supply_point": supply_point.identifier,
-                    "meter_serial": meter.serial,
-                    "obis": register.obis,
-                    "unit": register.unit,
+                    "meter_serial": use.meter_serial,
+                    "obis": use.obis,
+                    "unit": use.unit,
                     "last_year": str(last_year) if last_year is not None else None,
                 }
             )
@@ -297,23 +272,81 @@ def _supply_input(
         registers=uses,
         gas_factors=gas,
     )
-    premise = supply_point.premise
-    detail = {
-        "utility": supply_point.utility,
-        "supply_point": supply_point.identifier,
+    detail = _supply_detail(agreement=agreement, supply=supply, plan=plan, oldest_actual=oldest_actual)
+    return supply, comparison, detail
+
+
+def _register_use(
+    *,
+    register,
+    agreement: ServiceAgreement,
+    shared: SharedInputs,
+    start: dt.date,
+    end: dt.date,
+    previous_end_values: dict | None,
+) -> tuple[RegisterUse, dt.datetime | None, Decimal | None] | None:
+    """The register's values at the bounds of the days [start, end] its meter
+    was installed, the last actual read before an estimated end value, and
+    the consumption of the same days a year before; None when the meter was
+    not installed then. The start continues from the previous bill's end
+    values (`previous_end_values`) where that bill ended the day before."""
+    meter = register.meter
+    first = max(start, meter.installed_on)
+    last = min(end, meter.removed_on - ONE_DAY) if meter.removed_on else end
+    if first > last:
+        return None
+    reads = shared.reads.get(register.pk, [])
+    annual = agreement.expected_annual_consumption
+    begin = _bound(
+        register=register,
+        reads=reads,
+        moment=clock.start_of_day(first),
+        annual=annual,
+        start_from_previous=previous_end_values.get((meter.serial, register.obis))
+        if previous_end_values is not None and first == start
+        else None,
+    )
+    finish = _bound(
+        register=register,
+        reads=reads,
+        moment=clock.start_of_day(last + ONE_DAY),
+        annual=annual,
+        start_from_previous=None,
+    )
+    actual = _last_actual_before(reads, finish.at) if finish.estimated else None
+    use = RegisterUse(
+        meter_serial=meter.serial,
+        obis=register.obis,
+        unit=register.unit,
+        digits=register.digits,
+        start=begin,
+        end=finish,
+        label=str(RATE_LABELS.get(register.obis, "")),
+    )
+    return use, actual, _previous_year(register=register, reads=reads, start=first, end=last)
+
+
+def _supply_detail(
+    *, agreement: ServiceAgreement, supply: SupplyInput, plan: BillPlan, oldest_actual: dt.datetime | None
+) -> dict:
+    """What the bill shows of the supply: address, tariff, period, meters, contract, gas factors."""
+    premise = agreement.supply_point.premise
+    gas = supply.gas_factors
+    return {
+        "utility": supply.utility,
+        "supply_point": supply.supply_point,
         "address": f"{premise.street} {premise.house_number}, {premise.postcode} {premise.city}",
-        "tariff_code": agreement.tariff.code,
+        "tariff_code": supply.tariff_code,
         "tariff_name": supply.tariff_name,
-        "start": start.isoformat(),
-        "end": end.isoformat(),
-        "meters": sorted({use.meter_serial for use in uses}),
+        "start": supply.start.isoformat(),
+        "end": supply.end.isoformat(),
+        "meters": sorted({use.meter_serial for use in supply.registers}),
         "contract": _next_cancellation(agreement=agreement, as_of=plan.period_end),
         "gas_factors": {"state_number": str(gas.state_number), "calorific_value": str(gas.calorific_value)}
         if gas
         else None,
         "oldest_actual_read": oldest_actual.isoformat() if oldest_actual else None,
     }
-    return supply, comparison, detail
 
 
 def _review(*, draft: Draft, rules: BillingSettings, as_of: dt.date) -> list[str]:
