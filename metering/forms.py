@@ -21,7 +21,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from core import clock
-from meters.models import Read
+from meters.models import Read, Register
 
 GROUP_SEPARATORS = {"de": ".", "en": ","}
 SPACES = re.compile(r"[\s\u00a0\u202f']")
@@ -128,6 +128,18 @@ class ReadSubmitForm(forms.Form):
         if day is None or day == self.today:
             return now
         return clock.start_of_day(day)
+
+
+def form_prefix(register: Register) -> str:
+    """The prefix of a register's reading form: on a page with several, its
+    fields and its verdict area are that register's."""
+    return f"r{register.pk}"
+
+
+def read_form(*, register: Register, today: dt.date) -> ReadSubmitForm:
+    """The empty reading form of a register, as the reads page and the
+    assistant's answer show it; it is sent to the reads page's view."""
+    return ReadSubmitForm(prefix=form_prefix(register), today=today)
 
 
 class ReviewRejectForm(forms.Form):

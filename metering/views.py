@@ -23,7 +23,7 @@ from django_htmx.http import reswap, retarget
 
 from accounts.models import Customer
 from core import clock
-from metering.forms import ReadSubmitForm
+from metering.forms import ReadSubmitForm, form_prefix, read_form
 from metering.queries.reads import (
     HISTORY_PAGE_SIZE,
     RegisterPanel,
@@ -121,20 +121,15 @@ def _customer(request: HttpRequest) -> Customer | None:
     return Customer.objects.filter(user=request.user).first()
 
 
-def form_prefix(register: Register) -> str:
-    return f"r{register.pk}"
-
-
-def _form(register: Register, *, today: dt.date) -> ReadSubmitForm:
-    return ReadSubmitForm(prefix=form_prefix(register), today=today)
-
-
 def _with_forms(supplies: list[SupplyReads], *, today: dt.date, bound: dict[int, Any] | None = None) -> None:
     """Give every register panel its form (the one just sent, where it is in `bound`)."""
     bound = bound or {}
     for supply in supplies:
         for panel in supply.panels:
-            panel.form, panel.verdict = bound.get(panel.register.pk) or (_form(panel.register, today=today), None)
+            panel.form, panel.verdict = bound.get(panel.register.pk) or (
+                read_form(register=panel.register, today=today),
+                None,
+            )
 
 
 @login_required
@@ -191,14 +186,14 @@ def read_send(request: HttpRequest, register_id: int) -> HttpResponse:
         if stored:
             # The last read and the range change: redraw the register with an empty form.
             panel = register_panel(agreement=agreement, register=register, as_of=clock.now())
-            panel.form, panel.verdict = _form(register, today=today), verdict
+            panel.form, panel.verdict = read_form(register=register, today=today), verdict
             response = render(request, f"{TEMPLATE}#register", {"panel": panel})
             return reswap(retarget(response, f"#{panel.dom_id}"), "outerHTML")
         panel = RegisterPanel(register=register, label="", last_read=None, expected=None, form=form, verdict=verdict)
         return render(request, f"{TEMPLATE}#verdict", {"panel": panel})
 
     supplies = customer_reads(customer=customer, as_of=clock.now())
-    sent = _form(register, today=today) if stored else form
+    sent = read_form(register=register, today=today) if stored else form
     _with_forms(supplies, today=today, bound={register.pk: (sent, verdict)})
     return render(request, TEMPLATE, {"supplies": supplies})
 

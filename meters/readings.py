@@ -2,7 +2,10 @@
 at any moment.
 
 `read_check` is pure (no database): the portal, the API and the bulk import
-all judge a read by it. A read is
+all judge a read by it, and by `read_place_problem` (no agreement supplies the
+meter then, or it was not installed), `later_read_problem` (a later read
+contradicts it) and `duplicate_problem` (another value was received for the
+moment already). A read is
 
 - REJECTED when it cannot be right: negative, more than 3 decimals, more
   digits than the register has, taken in the future, or lower than the
@@ -263,6 +266,61 @@ def read_check(
             expected_high,
         )
     return ReadCheck(Verdict.ACCEPTED, "", consumption, rollover, expected_low, expected_high)
+
+
+def read_place_problem(
+    *,
+    taken_at: dt.datetime,
+    supplied: bool,
+    meter_serial: str,
+    installed_from: dt.datetime,
+    removed_until: dt.datetime | None,
+) -> str:
+    """Why no read of the meter can be taken at `taken_at`, or "": no agreement
+    of ours supplies the meter then (`supplied`: the caller looks it up), or the
+    meter was not installed that day. A meter is installed from 00:00 of its
+    installation day (`installed_from`) to 00:00 of the day after its removal
+    (`removed_until`, None while it is in place). Pure."""
+    if not supplied:
+        return _("We do not supply this meter on %(date)s.") % {"date": _date(taken_at)}
+    if taken_at < installed_from or (removed_until is not None and taken_at >= removed_until):
+        return _("Meter %(serial)s was not installed on %(date)s.") % {"serial": meter_serial, "date": _date(taken_at)}
+    return ""
+
+
+def later_read_problem(
+    *, register_digits: int, taken_at: dt.datetime, value: Decimal, later_taken_at: dt.datetime, later_value: Decimal
+) -> str:
+    """Why the value cannot stand before the register's next actual read, or
+    "": that later read would be rejected after it (`read_check` with nothing
+    expected). Pure."""
+    check = read_check(
+        register_digits=register_digits,
+        taken_at=later_taken_at,
+        value=later_value,
+        previous_value=value,
+        previous_taken_at=taken_at,
+        expected_daily_use=None,
+        lower_percent=Decimal(0),
+        upper_percent=Decimal(0),
+        now=later_taken_at,
+    )
+    if check.verdict != Verdict.REJECTED:
+        return ""
+    return _("The reading is higher than the later reading (%(value)s on %(date)s).") % {
+        "value": _number(later_value),
+        "date": _date(later_taken_at),
+    }
+
+
+def duplicate_problem(*, stored_value: Decimal, value: Decimal) -> str:
+    """Why a read for a moment (register and source) that has a stored read
+    already cannot be taken, or "" when it repeats the stored value. Pure."""
+    if stored_value == value:
+        return ""
+    return _("A different reading (%(value)s) has been received for this moment already.") % {
+        "value": _number(stored_value)
+    }
 
 
 def band_for(*, utility: str) -> tuple[Decimal, Decimal]:

@@ -124,9 +124,28 @@ def einvoice_xml(*, invoice: Invoice) -> bytes:
         raise EInvoiceError("only an issued invoice has an e-invoice")
     sign = Decimal(-1) if invoice.is_credit_note else Decimal(1)
     lines = list(invoice.lines.order_by("position"))
-    supplier = invoice.supplier
     doc = Document()
     doc.context.guideline_parameter.id = GUIDELINE_EN16931
+    _header(doc, invoice=invoice)
+    _seller(doc.trade.agreement.seller, supplier=invoice.supplier)
+    _buyer(doc.trade.agreement, invoice=invoice)
+    for line in lines:
+        doc.trade.items.add(_line_item(line, sign=sign))
+    settlement = doc.trade.settlement
+    settlement.currency_code = invoice.currency
+    settlement.payment_reference = invoice.number
+    settlement.period.start = invoice.period_start
+    settlement.period.end = invoice.period_end
+    if invoice.cancels is not None:
+        settlement.invoice_referenced_document.issuer_assigned_id = invoice.cancels.number
+        settlement.invoice_referenced_document.issue_date_time = invoice.cancels.issue_date
+    _payment(settlement, invoice=invoice)
+    _totals(settlement, invoice=invoice, lines=lines, sign=sign)
+    return doc.serialize(schema=SCHEMA)
+
+
+def _header(doc: Document, *, invoice: Invoice) -> None:
+    """Number, type, issue date and the notes (supply period and account, the supplier's register)."""
     doc.header.id = invoice.number
     doc.header.type_code = TYPE_CREDIT_NOTE if invoice.is_credit_note else TYPE_INVOICE
     doc.header.issue_date_time = invoice.issue_date
@@ -138,16 +157,15 @@ def einvoice_xml(*, invoice: Invoice) -> bytes:
             "account": invoice.account.number,
         }
         doc.header.notes.add(note)
-        if supplier.get("register_court"):
-            register = IncludedNote()
-            register.content = supplier["register_court"]
-            register.subject_code = "REG"
-            doc.header.notes.add(register)
-        terms_text = (
-            _("Payable by %(date)s") % {"date": invoice.due_date.isoformat()} if invoice.due_date else _("Payable now")
-        )
+    register_court = invoice.supplier.get("register_court")
+    if register_court:
+        register = IncludedNote()
+        register.content = register_court
+        register.subject_code = "REG"
+        doc.header.notes.add(register)
 
-    seller = doc.trade.agreement.seller
+
+def _seller(seller, *, supplier: dict) -> None:
     seller.name = supplier["name"]
     _address(
         seller,
@@ -163,31 +181,28 @@ def einvoice_xml(*, invoice: Invoice) -> bytes:
     if supplier.get("tax_number"):
         seller.tax_registrations.add(TaxRegistration(id=("FC", supplier["tax_number"])))
 
-    buyer = doc.trade.agreement.buyer
+
+def _buyer(agreement, *, invoice: Invoice) -> None:
+    buyer = agreement.buyer
     buyer.id = invoice.account.number
     buyer.name = invoice.customer_name
     street_lines, postcode, city, country = _customer_address(invoice)
     _address(buyer, lines=street_lines, postcode=postcode, city=city, country=country)
     if invoice.customer_vat_id:
         buyer.tax_registrations.add(TaxRegistration(id=("VA", invoice.customer_vat_id)))
-    doc.trade.agreement.buyer_reference = invoice.account.number
+    agreement.buyer_reference = invoice.account.number
 
-    for line in lines:
-        doc.trade.items.add(_line_item(line, sign=sign))
 
-    settlement = doc.trade.settlement
-    settlement.currency_code = invoice.currency
-    settlement.payment_reference = invoice.number
-    settlement.period.start = invoice.period_start
-    settlement.period.end = invoice.period_end
-    if invoice.cancels is not None:
-        settlement.invoice_referenced_document.issuer_assigned_id = invoice.cancels.number
-        settlement.invoice_referenced_document.issue_date_time = invoice.cancels.issue_date
-
+def _payment(settlement, *, invoice: Invoice) -> None:
+    """Direct debit from the active mandate, else credit transfer to the supplier; the terms."""
+    supplier = invoice.supplier
     mandate = _mandate(invoice)
     means = PaymentMeans()
     terms = PaymentTerms()
-    terms.description = terms_text
+    with translation.override(invoice.language):
+        terms.description = (
+            _("Payable by %(date)s") % {"date": invoice.due_date.isoformat()} if invoice.due_date else _("Payable now")
+        )
     if invoice.due_date:
         terms.due = invoice.due_date
     if mandate is not None:
@@ -204,6 +219,9 @@ def einvoice_xml(*, invoice: Invoice) -> bytes:
     settlement.payment_means.add(means)
     settlement.terms.add(terms)
 
+
+def _totals(settlement, *, invoice: Invoice, lines: list[InvoiceLine], sign: Decimal) -> None:
+    """VAT per rate and the document totals, which must be those the invoice shows."""
     taxes = _taxes(lines, sign=sign)
     for rate, basis, vat in taxes:
         tax = ApplicableTradeTax()
@@ -213,7 +231,6 @@ def einvoice_xml(*, invoice: Invoice) -> bytes:
         tax.category_code = VAT_STANDARD
         tax.rate_applicable_percent = _percent(rate)
         settlement.trade_tax.add(tax)
-
     line_total = sum((sign * line.net_amount for line in lines), ZERO)
     vat_total = sum((vat for _rate, _basis, vat in taxes), ZERO)
     if line_total != sign * invoice.net_total or vat_total != sign * invoice.vat_total:
@@ -227,7 +244,6 @@ def einvoice_xml(*, invoice: Invoice) -> bytes:
     totals.grand_total = sign * invoice.gross_total
     totals.prepaid_total = sign * invoice.instalments_total
     totals.due_amount = sign * invoice.amount_due
-    return doc.serialize(schema=SCHEMA)
 
 
 def einvoice_embed(*, pdf: bytes, xml: bytes, invoice: Invoice) -> bytes:

@@ -235,52 +235,27 @@ def _supply_input(
     comparison = []
     if supply_point.utility != Utility.INTERNET:
         for register in inputs.registers.get(supply_point.pk, []):
-            meter = register.meter
-            first = max(start, meter.installed_on)
-            last = min(end, meter.removed_on - ONE_DAY) if meter.removed_on else end
-            if first > last:
+            metered = _register_use(
+                register=register,
+                agreement=agreement,
+                shared=shared,
+                start=start,
+                end=end,
+                previous_end_values=previous.end_values if continues else None,
+            )
+            if metered is None:
                 continue
-            reads = shared.reads.get(register.pk, [])
-            annual = agreement.expected_annual_consumption
-            begin = _bound(
-                register=register,
-                reads=reads,
-                moment=clock.start_of_day(first),
-                annual=annual,
-                start_from_previous=previous.end_values.get((meter.serial, register.obis))
-                if continues and first == start
-                else None,
-            )
-            finish = _bound(
-                register=register,
-                reads=reads,
-                moment=clock.start_of_day(last + ONE_DAY),
-                annual=annual,
-                start_from_previous=None,
-            )
-            if finish.estimated:
-                actual = _last_actual_before(reads, finish.at)
-                if actual is not None and (oldest_actual is None or actual < oldest_actual):
-                    oldest_actual = actual
-            uses.append(
-                RegisterUse(
-                    meter_serial=meter.serial,
-                    obis=register.obis,
-                    unit=register.unit,
-                    digits=register.digits,
-                    start=begin,
-                    end=finish,
-                    label=str(RATE_LABELS.get(register.obis, "")),
-                )
-            )
-            last_year = _previous_year(register=register, reads=reads, start=first, end=last)
+            use, actual, last_year = metered
+            if actual is not None and (oldest_actual is None or actual < oldest_actual):
+                oldest_actual = actual
+            uses.append(use)
             readings.append({"register": register, "previous_year": last_year})
             comparison.append(
                 {
                     "supply_point": supply_point.identifier,
-                    "meter_serial": meter.serial,
-                    "obis": register.obis,
-                    "unit": register.unit,
+                    "meter_serial": use.meter_serial,
+                    "obis": use.obis,
+                    "unit": use.unit,
                     "last_year": str(last_year) if last_year is not None else None,
                 }
             )
@@ -299,23 +274,81 @@ def _supply_input(
         registers=uses,
         gas_factors=gas,
     )
-    premise = supply_point.premise
-    detail = {
-        "utility": supply_point.utility,
-        "supply_point": supply_point.identifier,
+    detail = _supply_detail(agreement=agreement, supply=supply, plan=plan, oldest_actual=oldest_actual)
+    return supply, comparison, detail
+
+
+def _register_use(
+    *,
+    register,
+    agreement: ServiceAgreement,
+    shared: SharedInputs,
+    start: dt.date,
+    end: dt.date,
+    previous_end_values: dict | None,
+) -> tuple[RegisterUse, dt.datetime | None, Decimal | None] | None:
+    """The register's values at the bounds of the days [start, end] its meter
+    was installed, the last actual read before an estimated end value, and
+    the consumption of the same days a year before; None when the meter was
+    not installed then. The start continues from the previous bill's end
+    values (`previous_end_values`) where that bill ended the day before."""
+    meter = register.meter
+    first = max(start, meter.installed_on)
+    last = min(end, meter.removed_on - ONE_DAY) if meter.removed_on else end
+    if first > last:
+        return None
+    reads = shared.reads.get(register.pk, [])
+    annual = agreement.expected_annual_consumption
+    begin = _bound(
+        register=register,
+        reads=reads,
+        moment=clock.start_of_day(first),
+        annual=annual,
+        start_from_previous=previous_end_values.get((meter.serial, register.obis))
+        if previous_end_values is not None and first == start
+        else None,
+    )
+    finish = _bound(
+        register=register,
+        reads=reads,
+        moment=clock.start_of_day(last + ONE_DAY),
+        annual=annual,
+        start_from_previous=None,
+    )
+    actual = _last_actual_before(reads, finish.at) if finish.estimated else None
+    use = RegisterUse(
+        meter_serial=meter.serial,
+        obis=register.obis,
+        unit=register.unit,
+        digits=register.digits,
+        start=begin,
+        end=finish,
+        label=str(RATE_LABELS.get(register.obis, "")),
+    )
+    return use, actual, _previous_year(register=register, reads=reads, start=first, end=last)
+
+
+def _supply_detail(
+    *, agreement: ServiceAgreement, supply: SupplyInput, plan: BillPlan, oldest_actual: dt.datetime | None
+) -> dict:
+    """What the bill shows of the supply: address, tariff, period, meters, contract, gas factors."""
+    premise = agreement.supply_point.premise
+    gas = supply.gas_factors
+    return {
+        "utility": supply.utility,
+        "supply_point": supply.supply_point,
         "address": f"{premise.street} {premise.house_number}, {premise.postcode} {premise.city}",
-        "tariff_code": agreement.tariff.code,
+        "tariff_code": supply.tariff_code,
         "tariff_name": supply.tariff_name,
-        "start": start.isoformat(),
-        "end": end.isoformat(),
-        "meters": sorted({use.meter_serial for use in uses}),
+        "start": supply.start.isoformat(),
+        "end": supply.end.isoformat(),
+        "meters": sorted({use.meter_serial for use in supply.registers}),
         "contract": _next_cancellation(agreement=agreement, as_of=plan.period_end),
         "gas_factors": {"state_number": str(gas.state_number), "calorific_value": str(gas.calorific_value)}
         if gas
         else None,
         "oldest_actual_read": oldest_actual.isoformat() if oldest_actual else None,
     }
-    return supply, comparison, detail
 
 
 def _review(*, draft: Draft, rules: BillingSettings, as_of: dt.date) -> list[str]:
@@ -822,6 +855,38 @@ def invoice_discard(*, invoice: Invoice, user) -> Invoice:
     return invoice
 
 
+# A credit note copies these of the bill it cancels and negates its amounts; so do its lines.
+CREDIT_NOTE_COPIES = (
+    "period_start",
+    "period_end",
+    "language",
+    "customer_name",
+    "customer_address",
+    "customer_vat_id",
+    "is_business",
+    "estimated",
+    "delivery_channel",
+)
+CREDIT_NOTE_NEGATES = ("net_total", "vat_total", "gross_total", "instalments_total")
+CREDIT_LINE_COPIES = (
+    "position",
+    "kind",
+    "description",
+    "utility",
+    "supply_point",
+    "meter_serial",
+    "obis",
+    "unit",
+    "unit_price",
+    "vat_rate",
+    "period_start",
+    "period_end",
+    "tariff_code",
+    "price_valid_from",
+)
+CREDIT_LINE_NEGATES = ("quantity", "net_amount")
+
+
 def invoice_cancel(*, invoice: Invoice, user, as_of: dt.date, reason: str) -> Invoice:
     """Cancel an issued bill with a credit note (own number, refers to the
     original, lines mirrored), booked and cleared against the original."""
@@ -836,75 +901,21 @@ def invoice_cancel(*, invoice: Invoice, user, as_of: dt.date, reason: str) -> In
             number=number,
             kind=Invoice.Kind.CREDIT_NOTE,
             status=Invoice.Status.ISSUED,
-            period_start=invoice.period_start,
-            period_end=invoice.period_end,
             issue_date=as_of,
             due_date=as_of,
-            net_total=-invoice.net_total,
-            vat_total=-invoice.vat_total,
-            gross_total=-invoice.gross_total,
-            instalments_total=-invoice.instalments_total,
             cancels=invoice,
-            language=invoice.language,
-            customer_name=invoice.customer_name,
-            customer_address=invoice.customer_address,
-            customer_vat_id=invoice.customer_vat_id,
-            is_business=invoice.is_business,
             supplier=_supplier(rules),
             details={**invoice.details, "cancels": invoice.number, "reason": reason},
-            estimated=invoice.estimated,
-            delivery_channel=invoice.delivery_channel,
             issued_at=timezone.now(),
             released_by=user,
+            **_mirrored(invoice, copies=CREDIT_NOTE_COPIES, negates=CREDIT_NOTE_NEGATES),
         )
         InvoiceLine.objects.bulk_create(
-            InvoiceLine(
-                invoice=note,
-                position=line.position,
-                kind=line.kind,
-                description=line.description,
-                utility=line.utility,
-                supply_point=line.supply_point,
-                meter_serial=line.meter_serial,
-                obis=line.obis,
-                quantity=-line.quantity,
-                unit=line.unit,
-                unit_price=line.unit_price,
-                net_amount=-line.net_amount,
-                vat_rate=line.vat_rate,
-                period_start=line.period_start,
-                period_end=line.period_end,
-                tariff_code=line.tariff_code,
-                price_valid_from=line.price_valid_from,
-            )
+            InvoiceLine(invoice=note, **_mirrored(line, copies=CREDIT_LINE_COPIES, negates=CREDIT_LINE_NEGATES))
             for line in invoice.lines.order_by("position")
         )
-        entries = [
-            LedgerEntry(
-                account_id=invoice.account_id,
-                kind=LedgerEntry.Kind.CREDIT_NOTE,
-                amount=-invoice.gross_total,
-                booked_on=as_of,
-                invoice=note,
-                text=_("Credit note %(number)s cancelling %(original)s")
-                % {"number": number, "original": invoice.number},
-                reference=number,
-                key=f"credit-note:{note.pk}",
-            )
-        ]
+        entries = _credit_note_entries(invoice=invoice, note=note, as_of=as_of)
         if invoice.instalments_total:
-            entries.append(
-                LedgerEntry(
-                    account_id=invoice.account_id,
-                    kind=LedgerEntry.Kind.INSTALMENT_CREDIT,
-                    amount=invoice.instalments_total,
-                    booked_on=as_of,
-                    invoice=note,
-                    text=_("Instalments credited on %(number)s reversed") % {"number": invoice.number},
-                    reference=number,
-                    key=f"instalment-credit-reversed:{note.pk}",
-                )
-            )
             invoice.settled_instalments.update(settled_by=None)
         LedgerEntry.objects.bulk_create(entries)
         invoice.status = Invoice.Status.CANCELLED
@@ -913,6 +924,46 @@ def invoice_cancel(*, invoice: Invoice, user, as_of: dt.date, reason: str) -> In
         ledger_clear(account=invoice.account, prefer=[original] if original else None)
         _deliver_on_commit([note.pk])
     return note
+
+
+def _mirrored(source: Invoice | InvoiceLine, *, copies: tuple[str, ...], negates: tuple[str, ...]) -> dict[str, object]:
+    """The fields of a credit note (or its line) taken from the cancelled bill (or line)."""
+    return {
+        **{name: getattr(source, name) for name in copies},
+        **{name: -getattr(source, name) for name in negates},
+    }
+
+
+def _credit_note_entries(*, invoice: Invoice, note: Invoice, as_of: dt.date) -> list[LedgerEntry]:
+    """The credit note's ledger entries: the bill's amount back and, where the
+    bill credited instalments, that credit reversed."""
+    entries = [
+        LedgerEntry(
+            account_id=invoice.account_id,
+            kind=LedgerEntry.Kind.CREDIT_NOTE,
+            amount=-invoice.gross_total,
+            booked_on=as_of,
+            invoice=note,
+            text=_("Credit note %(number)s cancelling %(original)s")
+            % {"number": note.number, "original": invoice.number},
+            reference=note.number,
+            key=f"credit-note:{note.pk}",
+        )
+    ]
+    if invoice.instalments_total:
+        entries.append(
+            LedgerEntry(
+                account_id=invoice.account_id,
+                kind=LedgerEntry.Kind.INSTALMENT_CREDIT,
+                amount=invoice.instalments_total,
+                booked_on=as_of,
+                invoice=note,
+                text=_("Instalments credited on %(number)s reversed") % {"number": invoice.number},
+                reference=note.number,
+                key=f"instalment-credit-reversed:{note.pk}",
+            )
+        )
+    return entries
 
 
 def invoice_rebill(*, invoice: Invoice, user, as_of: dt.date, reason: str = "") -> BillOutcome:

@@ -38,10 +38,13 @@ from meters.readings import (
     ReadCheck,
     Verdict,
     band_for,
+    duplicate_problem,
     elapsed_days,
     expected_daily_use,
     expected_value_range,
+    later_read_problem,
     read_check,
+    read_place_problem,
 )
 from supply.models import ServiceAgreement
 
@@ -88,10 +91,6 @@ class _Context:
     daily_use: Decimal | None
     lower_percent: Decimal
     upper_percent: Decimal
-
-
-def _date(moment: dt.datetime) -> str:
-    return formats.date_format(timezone.localtime(moment).date(), "SHORT_DATE_FORMAT")
 
 
 def _agreement_on(
@@ -165,23 +164,13 @@ def _later_read_conflict(*, register: Register, taken_at: dt.datetime, value: De
     )
     if later is None:
         return ""
-    check = read_check(
+    return later_read_problem(
         register_digits=register.digits,
-        taken_at=later.taken_at,
-        value=later.value,
-        previous_value=value,
-        previous_taken_at=taken_at,
-        expected_daily_use=None,
-        lower_percent=Decimal(0),
-        upper_percent=Decimal(0),
-        now=later.taken_at,
+        taken_at=taken_at,
+        value=value,
+        later_taken_at=later.taken_at,
+        later_value=later.value,
     )
-    if check.verdict != Verdict.REJECTED:
-        return ""
-    return _("The reading is higher than the later reading (%(value)s on %(date)s).") % {
-        "value": formats.number_format(later.value.normalize(), force_grouping=True),
-        "date": _date(later.taken_at),
-    }
 
 
 def _photo_problem(photo: UploadedFile) -> str:
@@ -207,15 +196,8 @@ def _photo_extension(photo: UploadedFile) -> str | None:
 
 
 def _duplicate(*, existing: Read, value: Decimal) -> IntakeResult:
-    if existing.value != value:
-        return IntakeResult(
-            Verdict.REJECTED,
-            _("A different reading (%(value)s) has been received for this moment already.")
-            % {"value": formats.number_format(existing.value.normalize(), force_grouping=True)},
-            None,
-            None,
-            duplicate=True,
-        )
+    if problem := duplicate_problem(stored_value=existing.value, value=value):
+        return IntakeResult(Verdict.REJECTED, problem, None, None, duplicate=True)
     verdict = VERDICT_OF_QUALITY[Read.Quality(existing.quality)]
     return IntakeResult(verdict, existing.reason if verdict == Verdict.REJECTED else "", existing, None, duplicate=True)
 
@@ -252,23 +234,15 @@ def read_submit(
         if existing is not None:
             return _duplicate(existing=existing, value=value)
         agreement = _agreement_on(register=register, moment=taken_at, states=SUPPLYING_STATES, customer=customer)
-        if agreement is None:
-            return IntakeResult(
-                Verdict.REJECTED,
-                _("We do not supply this meter on %(date)s.") % {"date": _date(taken_at)},
-                None,
-                None,
-            )
         meter = register.meter
-        day = timezone.localtime(taken_at).date()
-        if day < meter.installed_on or (meter.removed_on is not None and day > meter.removed_on):
-            return IntakeResult(
-                Verdict.REJECTED,
-                _("Meter %(serial)s was not installed on %(date)s.")
-                % {"serial": meter.serial, "date": _date(taken_at)},
-                None,
-                None,
-            )
+        if problem := read_place_problem(
+            taken_at=taken_at,
+            supplied=agreement is not None,
+            meter_serial=meter.serial,
+            installed_from=clock.start_of_day(meter.installed_on),
+            removed_until=clock.start_of_day(meter.removed_on + dt.timedelta(days=1)) if meter.removed_on else None,
+        ):
+            return IntakeResult(Verdict.REJECTED, problem, None, None)
         if photo is not None and (problem := _photo_problem(photo)):
             return IntakeResult(Verdict.REJECTED, problem, None, None)
 

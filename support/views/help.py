@@ -15,8 +15,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts.models import Customer
 from core import clock
-from metering.forms import ReadSubmitForm
-from metering.views import form_prefix
+from metering.forms import read_form
 from support.forms.help import AskForm, FeedbackForm, SearchForm
 from support.knowledge import faq_search, published_articles
 from support.models import FaqCategory
@@ -95,7 +94,7 @@ def _with_forms(answer: AssistantAnswer) -> AssistantAnswer:
     today = timezone.localdate(clock.now())
     if answer.data is not None:
         for panel in answer.data.panels:
-            panel.form = ReadSubmitForm(prefix=form_prefix(panel.register), today=today)
+            panel.form = read_form(register=panel.register, today=today)
     answer.feedback_form = FeedbackForm(invoices=disputable_invoices(customer=answer.conversation.customer))
     return answer
 
