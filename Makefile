@@ -41,9 +41,12 @@ lint: install
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
 
+# pytest runs on TEST_WORKERS processes (pytest-xdist), each with a test database
+# of its own; TEST_WORKERS=0 (or ARGS="-n 0 ...") runs it in this process.
+TEST_WORKERS ?= 4
 test: install lint
 	$(BIN)/python manage.py makemigrations --check --dry-run
-	$(BIN)/pytest $(ARGS)
+	$(BIN)/pytest -n $(TEST_WORKERS) --dist worksteal $(ARGS)
 
 bench: install
 	$(BIN)/python manage.py bench $(ARGS)

@@ -1,7 +1,10 @@
 """Browser tests: Playwright (sync API) driving Debian's Chromium against live_server.
 
-The browser is started once per session; every test gets a fresh context
-(cookies, storage) and page. Without /usr/bin/chromium the tests are skipped.
+The browser is started once per session (under pytest-xdist: once per worker
+that runs browser tests, each against its own live_server on a free port);
+every test gets a fresh context (cookies, storage) and page. Without
+/usr/bin/chromium the tests are skipped. A failed test leaves a screenshot in
+test-results/, named after the test, so parallel workers never write the same file.
 """
 
 import os
@@ -88,7 +91,7 @@ def page(context, request):
     yield page
     report = getattr(request.node, "rep_call", None)
     if report is not None and report.failed:
-        RESULTS_DIR.mkdir(exist_ok=True)
+        RESULTS_DIR.mkdir(parents=True, exist_ok=True)
         name = re.sub(r"[^A-Za-z0-9_.-]+", "_", request.node.nodeid)
         try:
             page.screenshot(path=str(RESULTS_DIR / f"{name}.png"), full_page=True)
