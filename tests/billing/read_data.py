@@ -9,8 +9,8 @@ from accounts.models import Account
 from meters.models import Read, Register, Utility
 from supply.models import ServiceAgreement, Tariff
 from supply.services.agreements import supply_import
-from tests.billing.agreement_data import PREMISE, request_for, tariff_make
 from tests.factories import AccountFactory
+from tests.supply.agreement_data import PREMISE, request_for, tariff_make
 
 BERLIN = ZoneInfo("Europe/Berlin")
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64

@@ -25,9 +25,9 @@ from core.models import OutboxMessage
 from portal.roles import ensure_roles
 from supply.models import ServiceAgreement
 from supply.services.tariffs import tariff_version_add
-from tests.billing.agreement_data import tariff_make
 from tests.billing.read_data import at, supplied
 from tests.factories import AccountFactory, UserFactory
+from tests.supply.agreement_data import tariff_make
 
 pytestmark = pytest.mark.django_db
 

@@ -7,7 +7,7 @@ from playwright.sync_api import expect
 
 from metering.models import ReadImportJob
 from meters.models import Read
-from tests.billing.read_import_data import OBIS, at, plausible, serial, supplied
+from tests.metering.read_import_data import OBIS, at, plausible, serial, supplied
 from tests.portal.test_staff import staff_user
 
 pytestmark = pytest.mark.e2e

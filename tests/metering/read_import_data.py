@@ -9,8 +9,8 @@ from zoneinfo import ZoneInfo
 from meters.profiles import profile_use_between
 from supply.models import ServiceAgreement, Tariff
 from supply.services.agreements import supply_import
-from tests.billing.agreement_data import PREMISE, request_for, tariff_make
 from tests.factories import AccountFactory
+from tests.supply.agreement_data import PREMISE, request_for, tariff_make
 
 BERLIN = ZoneInfo("Europe/Berlin")
 NOW = dt.datetime(2026, 6, 30, 12, tzinfo=BERLIN)

@@ -6,8 +6,8 @@ from django.urls import reverse
 
 from metering.models import ReadImportJob
 from meters.models import Read
-from tests.billing.read_import_data import NOW, OBIS, at, plausible, serial, supplied
 from tests.factories import UserFactory
+from tests.metering.read_import_data import NOW, OBIS, at, plausible, serial, supplied
 from tests.portal.test_staff import staff_user
 
 pytestmark = pytest.mark.django_db

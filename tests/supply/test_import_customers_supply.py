@@ -19,8 +19,8 @@ from tests.accounts.test_import_customers import (
     run_import_expecting_rejections,
     write_csv,
 )
-from tests.billing.agreement_data import agreement_requested, market_location_id, tariff_make, version_add
 from tests.factories import AccountFactory
+from tests.supply.agreement_data import agreement_requested, market_location_id, tariff_make, version_add
 
 pytestmark = pytest.mark.django_db
 

@@ -17,8 +17,8 @@ from meters import services as metering
 from meters.models import GasConversionFactor, Read, SupplyPoint, Utility
 from supply.models import ServiceAgreement, Tariff, TariffVersion
 from supply.services.agreements import supply_import
-from tests.billing.agreement_data import PREMISE, market_location_id, request_for, tariff_make
 from tests.factories import AccountFactory, CustomerFactory, UserFactory
+from tests.supply.agreement_data import PREMISE, market_location_id, request_for, tariff_make
 
 pytestmark = pytest.mark.django_db
 

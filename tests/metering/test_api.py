@@ -5,7 +5,7 @@ import time_machine
 
 from core.apikeys import api_key_create, api_key_revoke
 from meters.models import Read
-from tests.billing.read_import_data import NOW, OBIS, at, plausible, serial, supplied
+from tests.metering.read_import_data import NOW, OBIS, at, plausible, serial, supplied
 
 pytestmark = pytest.mark.django_db
 

@@ -19,7 +19,7 @@ from meters.models import Meter, Read, Register
 from meters.readings import Verdict
 from meters.services import meter_install
 from supply.models import ServiceAgreement
-from tests.billing.read_import_data import (
+from tests.metering.read_import_data import (
     NOW,
     OBIS,
     at,

@@ -14,14 +14,14 @@ from supply import tasks
 from supply.models import ServiceAgreement
 from supply.services import agreements
 from supply.services.agreements import TRANSITIONS, IllegalTransition
-from tests.billing.agreement_data import (
+from tests.factories import AccountFactory
+from tests.supply.agreement_data import (
     agreement_confirmed,
     agreement_requested,
     market_location_id,
     pdf_text,
     tariff_make,
 )
-from tests.factories import AccountFactory
 
 pytestmark = pytest.mark.django_db
 

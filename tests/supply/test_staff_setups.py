@@ -18,8 +18,8 @@ from meters.models import Read
 from meters.services import read_record
 from portal.roles import ensure_roles
 from supply.models import ServiceAgreement
-from tests.billing.agreement_data import agreement_confirmed, agreement_requested, tariff_make
 from tests.factories import AccountFactory, UserFactory
+from tests.supply.agreement_data import agreement_confirmed, agreement_requested, tariff_make
 
 pytestmark = pytest.mark.django_db
 
