@@ -10,9 +10,8 @@ from django.urls import reverse
 
 from core.models import OutboxMessage
 from supply.models import ServiceAgreement
-from tests.factories import AccountFactory, UserFactory
-from tests.supply.agreement_data import market_location_id, tariff_make
-from tests.supply.test_staff_setups import staff_user
+from tests.accounts.factories import AccountFactory, UserFactory, staff_user
+from tests.supply.factories import market_location_id, tariff_make
 from tests.supply.test_supply_setup_views import nothing_saved, payload, wrong_check_digit
 
 pytestmark = pytest.mark.django_db
