@@ -10,7 +10,7 @@ from django.core import mail
 from django.urls import reverse
 
 from accounts.models import Customer
-from tests.factories import CustomerFactory, UserFactory
+from tests.accounts.factories import CustomerFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 PASSWORD = "s3cret-Passw0rd!"

@@ -11,7 +11,7 @@ from django.core.management.base import CommandError
 from accounts.models import Account, Customer, CustomerType, PaymentMethod, SepaMandate
 from core.models import OutboxMessage
 from portal.management.commands.import_customers import Command
-from tests.factories import CustomerFactory, SepaMandateFactory
+from tests.accounts.factories import CustomerFactory, SepaMandateFactory
 
 pytestmark = pytest.mark.django_db
 

@@ -8,7 +8,7 @@ from accounts.models import Account, Customer, SepaMandate
 from accounts.services import EmailAlreadyUsed, customer_onboard
 from core.checkdigits import luhn_is_valid
 from core.models import OutboxMessage
-from tests.factories import CustomerFactory, onboarding_payload
+from tests.accounts.factories import CustomerFactory, onboarding_payload
 
 pytestmark = pytest.mark.django_db
 

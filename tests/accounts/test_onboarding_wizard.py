@@ -5,7 +5,7 @@ from django.urls import reverse
 
 from accounts.forms import STEP_FIELDS
 from accounts.models import Account, Customer, SepaMandate
-from tests.factories import CustomerFactory, UserFactory, onboarding_payload
+from tests.accounts.factories import CustomerFactory, UserFactory, onboarding_payload
 
 pytestmark = pytest.mark.django_db
 

@@ -6,8 +6,6 @@ import io
 from decimal import Decimal
 
 import pytest
-from allauth.mfa.models import Authenticator
-from django.contrib.auth.models import Group
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.urls import reverse
@@ -16,9 +14,8 @@ from billing.models import LedgerEntry
 from billing.queries.accounting import accounting_export
 from billing.services.invoicing import invoice_cancel
 from billing.services.ledger import ledger_book
-from portal.roles import ensure_roles
-from tests.billing.bill_data import billed_year, issued_invoice, payment_book
-from tests.factories import AccountFactory, UserFactory
+from tests.accounts.factories import AccountFactory, staff_user
+from tests.billing.factories import billed_year, invoice_issued, payment_book
 
 pytestmark = pytest.mark.django_db
 
@@ -39,7 +36,7 @@ def german(text: str) -> Decimal:
 
 def test_an_invoice_splits_into_revenue_and_vat_per_rate_and_balances():
     account = AccountFactory(number="900000001")
-    issued_invoice(account, number="RE1", issue_date=dt.date(2026, 2, 1), nets={"0.19": "100.00", "0.07": "50.00"})
+    invoice_issued(account, number="RE1", issue_date=dt.date(2026, 2, 1), nets={"0.19": "100.00", "0.07": "50.00"})
 
     export = accounting_export(first=dt.date(2026, 2, 1), last=dt.date(2026, 2, 28))
 
@@ -105,7 +102,7 @@ def test_large_amounts_use_a_decimal_comma_without_grouping():
 
 def test_exporting_twice_gives_the_same_file():
     account = AccountFactory()
-    issued_invoice(account, number="RE1", issue_date=dt.date(2026, 2, 1))
+    invoice_issued(account, number="RE1", issue_date=dt.date(2026, 2, 1))
 
     first = accounting_export(first=dt.date(2026, 2, 1), last=dt.date(2026, 2, 28)).csv_bytes()
 
@@ -114,7 +111,7 @@ def test_exporting_twice_gives_the_same_file():
 
 def test_the_command_writes_the_file_and_the_summary(tmp_path, capsys):
     account = AccountFactory()
-    issued_invoice(account, number="RE1", issue_date=dt.date(2026, 2, 1))
+    invoice_issued(account, number="RE1", issue_date=dt.date(2026, 2, 1))
     payment_book(account, "119.00", day=dt.date(2026, 2, 10), key="payment:1")
     output = tmp_path / "journal.csv"
 
@@ -131,7 +128,7 @@ def test_the_command_writes_the_file_and_the_summary(tmp_path, capsys):
 
 def test_the_command_writes_the_csv_to_standard_output_without_a_file(capsys):
     account = AccountFactory()
-    issued_invoice(account, number="RE1", issue_date=dt.date(2026, 2, 1))
+    invoice_issued(account, number="RE1", issue_date=dt.date(2026, 2, 1))
 
     call_command("export_accounting", "--from", "2026-02-01", "--to", "2026-02-28")
 
@@ -159,10 +156,7 @@ def test_bad_dates_are_a_clear_message(args, message, tmp_path):
 
 
 def supervisor(client):
-    ensure_roles()
-    user = UserFactory(email="lead@example.com", is_staff=True)
-    user.groups.add(Group.objects.get(name="Supervisors"))
-    Authenticator.objects.create(user=user, type=Authenticator.Type.TOTP, data={"secret": "x"})
+    user = staff_user("lead@example.com", group="Supervisors")
     client.force_login(user)
     client.cookies["portal_language"] = "en"
     return client
@@ -170,7 +164,7 @@ def supervisor(client):
 
 def test_the_back_office_shows_the_summary_and_downloads_the_csv(client):
     account = AccountFactory()
-    issued_invoice(account, number="RE1", issue_date=dt.date(2026, 2, 1))
+    invoice_issued(account, number="RE1", issue_date=dt.date(2026, 2, 1))
     supervisor(client)
 
     page = client.get(reverse("staff_bills:export"), {"date_from": "2026-02-01", "date_to": "2026-02-28"})
@@ -197,10 +191,7 @@ def test_the_back_office_form_explains_bad_dates(client):
 
 
 def test_agents_without_the_permission_cannot_export(client):
-    ensure_roles()
-    user = UserFactory(email="agent@example.com", is_staff=True)
-    user.groups.add(Group.objects.get(name="Agents"))
-    Authenticator.objects.create(user=user, type=Authenticator.Type.TOTP, data={"secret": "x"})
+    user = staff_user("agent@example.com", group="Agents")
     client.force_login(user)
 
     assert client.get(reverse("staff_bills:export")).status_code == 403

@@ -23,9 +23,9 @@ from billing.services.ledger import account_balance, ledger_book, ledger_clear
 from meters.models import GasConversionFactor, Read, Register, Utility
 from supply.models import ServiceAgreement
 from supply.services.agreements import supply_import
-from tests.billing.agreement_data import PREMISE, request_for, tariff_make, version_add
-from tests.billing.read_data import at
-from tests.factories import AccountFactory
+from tests.accounts.factories import AccountFactory
+from tests.meters.factories import at
+from tests.supply.factories import PREMISE, request_for, tariff_make, version_add
 
 pytestmark = pytest.mark.django_db
 

@@ -1,26 +1,14 @@
 """Billing preferences: the service's rules, the customer's page and the agents' form."""
 
 import pytest
-from django.contrib.auth.models import Group
 from django.urls import reverse
 
 from accounts.models import BillingPreferences
 from billing.models import BillingSettings
 from billing.services.preferences import PreferencesInvalid, preferences_update
-from portal.roles import ensure_roles
-from tests.factories import AccountFactory, UserFactory
+from tests.accounts.factories import AccountFactory, staff_user
 
 pytestmark = pytest.mark.django_db
-
-
-def staff_user(email="agent@example.com", group="Agents"):
-    from allauth.mfa.models import Authenticator
-
-    ensure_roles()
-    user = UserFactory(email=email, is_staff=True)
-    user.groups.add(Group.objects.get(name=group))
-    Authenticator.objects.create(user=user, type=Authenticator.Type.TOTP, data={"secret": "x"})
-    return user
 
 
 def test_a_customer_changes_frequency_channel_language_and_budget_billing_with_history():

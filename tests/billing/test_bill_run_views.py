@@ -6,7 +6,6 @@ import re
 
 import pytest
 import time_machine
-from allauth.mfa.models import Authenticator
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -14,9 +13,8 @@ from django.urls import reverse
 from billing.models import BillingSettings, BillRun, BillRunItem, Invoice
 from billing.services import invoicing
 from billing.services.runs import bill_run_chunk, bill_run_start, bill_run_stop
+from tests.accounts.factories import CustomerFactory, UserFactory, staff_user, with_two_factor
 from tests.billing.test_bill_runs import AS_OF, run_to_the_end, yearly_supply
-from tests.factories import CustomerFactory, UserFactory
-from tests.portal.test_staff import staff_user
 
 pytestmark = pytest.mark.django_db
 
@@ -328,7 +326,7 @@ def test_stop_and_resume_take_posts_only(supervisor_client, accounts):
 @pytest.fixture
 def admin_client(client):
     user = UserFactory(email="admin@example.com", is_staff=True, is_superuser=True)
-    Authenticator.objects.create(user=user, type=Authenticator.Type.TOTP, data={"secret": "x"})
+    with_two_factor(user)
     return signed_in(client, user)
 
 

@@ -19,7 +19,8 @@ from billing.queries.runs import run_progress
 from billing.services import invoicing, runs
 from billing.services.runs import BillRunRefused, bill_run_chunk, bill_run_resume, bill_run_start, bill_run_stop
 from meters.models import Read
-from tests.billing.read_data import at, register_of, supplied
+from tests.meters.factories import at, register_of
+from tests.supply.factories import supplied
 
 pytestmark = pytest.mark.django_db
 

@@ -5,7 +5,6 @@ from decimal import Decimal
 
 import pytest
 import time_machine
-from allauth.mfa.models import Authenticator
 from django.contrib.auth.models import Group
 from django.urls import reverse
 
@@ -13,11 +12,10 @@ from billing.models import Invoice
 from billing.services.invoicing import bill_account
 from billing.services.ledger import account_balance
 from meters.models import Read
-from portal.roles import ensure_roles
 from supply.models import ServiceAgreement
-from tests.billing.bill_data import billed_year, issued_invoice
-from tests.billing.read_data import at, register_of
-from tests.factories import AccountFactory, UserFactory
+from tests.accounts.factories import AccountFactory, staff_user
+from tests.billing.factories import billed_year, invoice_issued
+from tests.meters.factories import at, register_of
 
 pytestmark = pytest.mark.django_db
 JAN_2028 = dt.datetime(2028, 1, 8, 12, tzinfo=dt.UTC)
@@ -26,14 +24,6 @@ JAN_2028 = dt.datetime(2028, 1, 8, 12, tzinfo=dt.UTC)
 @pytest.fixture(autouse=True)
 def no_delivery(settings):
     settings.BILLING_DELIVER_ON_ISSUE = False
-
-
-def staff_user(email="agent@example.com", group="Agents"):
-    ensure_roles()
-    user = UserFactory(email=email, is_staff=True)
-    user.groups.add(Group.objects.get(name=group))
-    Authenticator.objects.create(user=user, type=Authenticator.Type.TOTP, data={"secret": "x"})
-    return user
 
 
 def signed_in(client, user):
@@ -208,7 +198,7 @@ def test_a_held_bill_has_no_pdf(client):
 
 
 def test_the_held_count_is_cheap_and_zero_without_held_bills(client):
-    issued_invoice(AccountFactory(), number="RE1", issue_date=dt.date(2026, 2, 1))
+    invoice_issued(AccountFactory(), number="RE1", issue_date=dt.date(2026, 2, 1))
     signed_in(client, staff_user())
 
     html = client.get(reverse("staff_bills:held")).content.decode()
@@ -231,7 +221,7 @@ def test_a_foreign_next_address_is_ignored(client):
 def test_the_held_queue_needs_the_same_queries_for_many_held_bills(client, django_assert_max_num_queries):
     for n in range(6):
         account = AccountFactory()
-        issued_invoice(account, number=f"RE-{n}", issue_date=dt.date(2026, 2, 1))
+        invoice_issued(account, number=f"RE-{n}", issue_date=dt.date(2026, 2, 1))
         Invoice.objects.create(
             account=account,
             status=Invoice.Status.HELD,

@@ -10,8 +10,8 @@ from django.urls import reverse
 from billing.models import Invoice
 from billing.queries.bills import BillState, bill_rows, invoice_open_amounts
 from billing.services.invoicing import invoice_cancel
-from tests.billing.bill_data import billed_year, issued_invoice, payment_book
-from tests.factories import AccountFactory
+from tests.accounts.factories import AccountFactory
+from tests.billing.factories import billed_year, invoice_issued, payment_book
 
 pytestmark = pytest.mark.django_db
 
@@ -35,11 +35,11 @@ def signed_in(client, account):
 
 def test_the_badges_say_open_paid_overdue_and_credited():
     account = AccountFactory()
-    paid = issued_invoice(account, number="RE1", issue_date=dt.date(2026, 2, 1))
-    overdue = issued_invoice(account, number="RE2", issue_date=dt.date(2026, 3, 1))
-    open_bill = issued_invoice(account, number="RE3", issue_date=dt.date(2026, 4, 1))
+    paid = invoice_issued(account, number="RE1", issue_date=dt.date(2026, 2, 1))
+    overdue = invoice_issued(account, number="RE2", issue_date=dt.date(2026, 3, 1))
+    open_bill = invoice_issued(account, number="RE3", issue_date=dt.date(2026, 4, 1))
     payment_book(account, "119.00", day=dt.date(2026, 2, 10), key="payment:1")
-    cancelled = issued_invoice(account, number="RE4", issue_date=dt.date(2026, 4, 2), status=Invoice.Status.CANCELLED)
+    cancelled = invoice_issued(account, number="RE4", issue_date=dt.date(2026, 4, 2), status=Invoice.Status.CANCELLED)
 
     rows = bill_rows(invoices=[paid, overdue, open_bill, cancelled], as_of=dt.date(2026, 4, 5))
 
@@ -49,7 +49,7 @@ def test_the_badges_say_open_paid_overdue_and_credited():
 
 def test_a_partly_paid_bill_stays_open_with_what_is_left():
     account = AccountFactory()
-    bill = issued_invoice(account, number="RE1", issue_date=dt.date(2026, 2, 1))
+    bill = invoice_issued(account, number="RE1", issue_date=dt.date(2026, 2, 1))
     payment_book(account, "19.00", day=dt.date(2026, 2, 10), key="payment:1")
 
     assert invoice_open_amounts(invoice_ids=[bill.pk]) == {bill.pk: Decimal("100.00")}
@@ -58,14 +58,14 @@ def test_a_partly_paid_bill_stays_open_with_what_is_left():
 def test_the_list_shows_own_bills_newest_first_in_a_fixed_number_of_queries(client, django_assert_max_num_queries):
     account = AccountFactory()
     for month in range(1, 13):
-        issued_invoice(
+        invoice_issued(
             account,
             number=f"RE2026-{month:06d}",
             issue_date=dt.date(2026, month, 1),
             period_start=dt.date(2025, month, 1),
             period_end=dt.date(2025, month, 28),
         )
-    issued_invoice(AccountFactory(), number="RE-OTHER", issue_date=dt.date(2026, 5, 5))
+    invoice_issued(AccountFactory(), number="RE-OTHER", issue_date=dt.date(2026, 5, 5))
     with time_machine.travel(dt.datetime(2026, 12, 5, 12, tzinfo=dt.UTC)):
         signed_in(client, account)
         with django_assert_max_num_queries(8):
@@ -81,7 +81,7 @@ def test_the_list_shows_own_bills_newest_first_in_a_fixed_number_of_queries(clie
 
 def test_held_and_discarded_bills_never_show(client):
     account = AccountFactory()
-    issued_invoice(account, number="RE-HELD", issue_date=dt.date(2026, 2, 1), status=Invoice.Status.HELD, book=False)
+    invoice_issued(account, number="RE-HELD", issue_date=dt.date(2026, 2, 1), status=Invoice.Status.HELD, book=False)
     signed_in(client, account)
 
     response = client.get(reverse("bills:list"))
@@ -127,7 +127,7 @@ def test_another_customers_bill_and_pdf_are_not_found(client):
 
 def test_a_held_bill_of_ones_own_is_not_found_either(client):
     account = AccountFactory()
-    held = issued_invoice(
+    held = invoice_issued(
         account, number="RE-H", issue_date=dt.date(2026, 2, 1), status=Invoice.Status.HELD, book=False
     )
     signed_in(client, account)
@@ -166,8 +166,8 @@ def test_a_cancelled_bill_links_its_credit_note_and_shows_credited(client, admin
 
 def test_the_statement_has_a_running_balance_and_filters_by_year(client):
     account = AccountFactory()
-    issued_invoice(account, number="RE1", issue_date=dt.date(2025, 12, 1))
-    issued_invoice(account, number="RE2", issue_date=dt.date(2026, 2, 1))
+    invoice_issued(account, number="RE1", issue_date=dt.date(2025, 12, 1))
+    invoice_issued(account, number="RE2", issue_date=dt.date(2026, 2, 1))
     payment_book(account, "100.00", day=dt.date(2026, 2, 10), key="payment:1")
     signed_in(client, account)
 
@@ -184,7 +184,7 @@ def test_the_statement_has_a_running_balance_and_filters_by_year(client):
 
 def test_a_nonsense_year_shows_the_latest_year(client):
     account = AccountFactory()
-    issued_invoice(account, number="RE1", issue_date=dt.date(2026, 2, 1))
+    invoice_issued(account, number="RE1", issue_date=dt.date(2026, 2, 1))
     signed_in(client, account)
 
     response = client.get(reverse("bills:statement"), {"year": "19'; DROP"})
@@ -195,7 +195,7 @@ def test_a_nonsense_year_shows_the_latest_year(client):
 
 def test_the_statement_downloads_as_csv_in_the_pages_language(client):
     account = AccountFactory()
-    issued_invoice(account, number="RE1", issue_date=dt.date(2026, 2, 1))
+    invoice_issued(account, number="RE1", issue_date=dt.date(2026, 2, 1))
     client.force_login(account.customer.user)
     client.cookies["portal_language"] = "de"
 
@@ -211,7 +211,7 @@ def test_the_statement_downloads_as_csv_in_the_pages_language(client):
 def test_another_customers_account_statement_is_not_found(client):
     account = AccountFactory()
     other = AccountFactory()
-    issued_invoice(other, number="RE-OTHER", issue_date=dt.date(2026, 2, 1))
+    invoice_issued(other, number="RE-OTHER", issue_date=dt.date(2026, 2, 1))
     signed_in(client, account)
 
     assert client.get(reverse("bills:statement"), {"account": other.number}).status_code == 404

@@ -9,8 +9,8 @@ from django.test.utils import CaptureQueriesContext
 from billing.models import Invoice
 from billing.services.invoicing import invoice_cancel
 from core.apikeys import api_key_create
-from tests.billing.bill_data import billed_year, issued_invoice, payment_book
-from tests.factories import AccountFactory
+from tests.accounts.factories import AccountFactory
+from tests.billing.factories import billed_year, invoice_issued, payment_book
 
 pytestmark = pytest.mark.django_db
 
@@ -76,9 +76,9 @@ def test_a_customer_lists_their_invoices_with_lines_newest_first(client, admin_u
 
 def test_held_and_discarded_bills_are_never_listed(client):
     account = AccountFactory()
-    issued_invoice(account, number="RE1", issue_date=dt.date(2026, 2, 1))
-    issued_invoice(account, number="HELD", issue_date=dt.date(2026, 3, 1), status=Invoice.Status.HELD, book=False)
-    issued_invoice(account, number="GONE", issue_date=dt.date(2026, 4, 1), status=Invoice.Status.DISCARDED, book=False)
+    invoice_issued(account, number="RE1", issue_date=dt.date(2026, 2, 1))
+    invoice_issued(account, number="HELD", issue_date=dt.date(2026, 3, 1), status=Invoice.Status.HELD, book=False)
+    invoice_issued(account, number="GONE", issue_date=dt.date(2026, 4, 1), status=Invoice.Status.DISCARDED, book=False)
 
     response = client.get(f"/api/v1/accounts/{account.number}/invoices", **with_key("billing:read"))
 
@@ -88,7 +88,7 @@ def test_held_and_discarded_bills_are_never_listed(client):
 def test_the_list_takes_a_fixed_number_of_queries(client):
     account = AccountFactory()
     for month in range(2, 12):
-        issued_invoice(
+        invoice_issued(
             account, number=f"RE{month}", issue_date=dt.date(2026, month, 1), nets={"0.19": "10", "0.07": "5"}
         )
     headers = with_key("billing:read")
@@ -103,7 +103,7 @@ def test_the_list_takes_a_fixed_number_of_queries(client):
 def test_another_customers_account_is_not_found(client):
     mine = AccountFactory()
     other = AccountFactory()
-    issued_invoice(other, number="RE-OTHER", issue_date=dt.date(2026, 2, 1))
+    invoice_issued(other, number="RE-OTHER", issue_date=dt.date(2026, 2, 1))
     headers = as_customer(client, mine)
 
     for path in ("invoices", "invoices/RE-OTHER/pdf", "ledger", "balance"):
@@ -140,8 +140,8 @@ def test_the_pdf_of_an_invoice(client):
 def test_a_pdf_of_another_account_or_a_held_bill_is_not_found(client):
     account = AccountFactory()
     other = AccountFactory()
-    issued_invoice(other, number="RE-OTHER", issue_date=dt.date(2026, 2, 1))
-    issued_invoice(account, number="RE-HELD", issue_date=dt.date(2026, 2, 1), status=Invoice.Status.HELD, book=False)
+    invoice_issued(other, number="RE-OTHER", issue_date=dt.date(2026, 2, 1))
+    invoice_issued(account, number="RE-HELD", issue_date=dt.date(2026, 2, 1), status=Invoice.Status.HELD, book=False)
     headers = with_key("billing:read")
 
     assert client.get(f"/api/v1/accounts/{account.number}/invoices/RE-OTHER/pdf", **headers).status_code == 404
@@ -150,8 +150,8 @@ def test_a_pdf_of_another_account_or_a_held_bill_is_not_found(client):
 
 def test_the_ledger_with_the_balance_after_each_entry(client):
     account = AccountFactory()
-    issued_invoice(account, number="RE1", issue_date=dt.date(2026, 2, 1))
-    issued_invoice(account, number="RE2", issue_date=dt.date(2026, 3, 1))
+    invoice_issued(account, number="RE1", issue_date=dt.date(2026, 2, 1))
+    invoice_issued(account, number="RE2", issue_date=dt.date(2026, 3, 1))
     payment_book(account, "100.00", day=dt.date(2026, 3, 5), key="payment:abc")
 
     response = client.get(f"/api/v1/accounts/{account.number}/ledger", **as_customer(client, account))
@@ -168,8 +168,8 @@ def test_the_ledger_with_the_balance_after_each_entry(client):
 
 def test_the_ledger_from_a_date_starts_with_the_balance_brought_forward(client):
     account = AccountFactory()
-    issued_invoice(account, number="RE1", issue_date=dt.date(2026, 2, 1))
-    issued_invoice(account, number="RE2", issue_date=dt.date(2026, 3, 1))
+    invoice_issued(account, number="RE1", issue_date=dt.date(2026, 2, 1))
+    invoice_issued(account, number="RE2", issue_date=dt.date(2026, 3, 1))
 
     response = client.get(
         f"/api/v1/accounts/{account.number}/ledger", {"date_from": "2026-03-01"}, **with_key("billing:read")
@@ -192,7 +192,7 @@ def test_a_bad_date_is_a_validation_error(client):
 
 def test_the_balance(client):
     account = AccountFactory()
-    issued_invoice(account, number="RE1", issue_date=dt.date(2026, 2, 1))
+    invoice_issued(account, number="RE1", issue_date=dt.date(2026, 2, 1))
     payment_book(account, "19.00", day=dt.date(2026, 2, 5), key="payment:1")
 
     response = client.get(

@@ -7,8 +7,6 @@ from decimal import Decimal
 
 import pytest
 import time_machine
-from allauth.mfa.models import Authenticator
-from django.contrib.auth.models import Group
 from django.core.management import CommandError, call_command
 from django.urls import reverse
 
@@ -22,12 +20,11 @@ from billing.services.budget import (
     instalments_raise,
 )
 from core.models import OutboxMessage
-from portal.roles import ensure_roles
 from supply.models import ServiceAgreement
 from supply.services.tariffs import tariff_version_add
-from tests.billing.agreement_data import tariff_make
-from tests.billing.read_data import at, supplied
-from tests.factories import AccountFactory, UserFactory
+from tests.accounts.factories import AccountFactory, UserFactory, staff_user
+from tests.meters.factories import at
+from tests.supply.factories import supplied, tariff_make
 
 pytestmark = pytest.mark.django_db
 
@@ -483,17 +480,9 @@ def test_the_page_shows_no_form_when_customers_may_not_change(customer_client):
     assert "Save my amount" not in html
 
 
-def staff_user(*, group="Agents"):
-    ensure_roles()
-    user = UserFactory(email=f"{group.lower()}@example.com", is_staff=True)
-    user.groups.add(Group.objects.get(name=group))
-    Authenticator.objects.create(user=user, type=Authenticator.Type.TOTP, data={"secret": "x"})
-    return user
-
-
 @pytest.fixture
 def agent_client(client):
-    client.force_login(staff_user())
+    client.force_login(staff_user("agents@example.com"))
     client.cookies["portal_language"] = "en"
     with time_machine.travel(AS_OF_PAGE, tick=False):
         yield client

@@ -19,9 +19,9 @@ from billing.services.print_batches import print_batch_make
 from billing.tasks import deliver_invoice
 from core.models import Channel, OutboxMessage
 from meters.models import Read
-from tests.billing.agreement_data import pdf_text
-from tests.billing.invoice_data import credit_note_make, invoice_make
-from tests.billing.read_data import at, register_of, supplied
+from tests.billing.factories import credit_note_make, invoice_make
+from tests.meters.factories import at, register_of
+from tests.supply.factories import pdf_text, supplied
 
 pytestmark = pytest.mark.django_db
 

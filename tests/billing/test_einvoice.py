@@ -14,8 +14,8 @@ from pypdf import PdfReader
 from billing.documents.einvoice import einvoice_xml
 from billing.documents.pdf import invoice_pdf_render
 from billing.models import Invoice, InvoiceLine
-from tests.billing.invoice_data import credit_note_make, invoice_make
-from tests.factories import SepaMandateFactory
+from tests.accounts.factories import SepaMandateFactory
+from tests.billing.factories import credit_note_make, invoice_make
 
 pytestmark = pytest.mark.django_db
 

@@ -12,8 +12,8 @@ from billing.services.holds import (
     invoice_dunning_paused,
     invoice_holds,
 )
-from tests.billing.invoice_data import invoice_make
-from tests.factories import AccountFactory
+from tests.accounts.factories import AccountFactory
+from tests.billing.factories import invoice_make
 
 pytestmark = pytest.mark.django_db
 

@@ -14,10 +14,10 @@ from billing.models import Invoice, InvoiceReading
 from billing.services.invoicing import bill_account
 from meters.models import Read
 from meters.readings import ValueMethod
-from tests.billing.agreement_data import pdf_text, tariff_make
-from tests.billing.invoice_data import credit_note_make, invoice_make
-from tests.billing.read_data import at, register_of, supplied
-from tests.factories import SepaMandateFactory
+from tests.accounts.factories import SepaMandateFactory
+from tests.billing.factories import credit_note_make, invoice_make
+from tests.meters.factories import at, register_of
+from tests.supply.factories import pdf_text, supplied, tariff_make
 
 pytestmark = pytest.mark.django_db
 

@@ -19,8 +19,8 @@ from billing.services.invoicing import (
 )
 from billing.services.ledger import account_balance, entry_open_amount
 from meters.models import Read
-from tests.billing.agreement_data import version_add
-from tests.billing.read_data import at, register_of, supplied
+from tests.meters.factories import at, register_of
+from tests.supply.factories import supplied, version_add
 
 pytestmark = pytest.mark.django_db
 

@@ -27,7 +27,7 @@ from billing.services.ledger import (
     open_credits,
     open_debits,
 )
-from tests.factories import AccountFactory
+from tests.accounts.factories import AccountFactory
 
 pytestmark = pytest.mark.django_db
 

@@ -4,7 +4,7 @@ from django.core import mail
 from core import communications
 from core.communications import NoAddressForChannel, Recipient
 from core.models import Channel, OutboxMessage
-from tests.factories import CustomerFactory
+from tests.accounts.factories import CustomerFactory
 
 pytestmark = pytest.mark.django_db
 

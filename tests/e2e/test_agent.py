@@ -11,7 +11,7 @@ from playwright.sync_api import expect
 from accounts.forms import CustomerDetailsForm
 from accounts.services import customer_onboard
 from core import clock
-from tests.factories import UserFactory, onboarding_payload
+from tests.accounts.factories import UserFactory, onboarding_payload
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 

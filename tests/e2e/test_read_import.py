@@ -7,8 +7,10 @@ from playwright.sync_api import expect
 
 from metering.models import ReadImportJob
 from meters.models import Read
-from tests.billing.read_import_data import OBIS, at, plausible, serial, supplied
-from tests.portal.test_staff import staff_user
+from tests.accounts.factories import staff_user
+from tests.metering.factories import OBIS, plausible, serial
+from tests.meters.factories import at
+from tests.supply.factories import supplied
 
 pytestmark = pytest.mark.e2e
 
@@ -22,7 +24,7 @@ def agent(settings, tmp_path, sign_in):
 
 
 def test_an_agent_uploads_reads_and_sees_the_result(page, english, agent, tmp_path):
-    supplied(1)
+    supplied(1, language="de")
     csv = tmp_path / "delivery.csv"
     csv.write_text(
         "meter_serial;obis;read_at;value;source\n"

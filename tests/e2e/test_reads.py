@@ -16,9 +16,9 @@ from metering.services.intake import expected_range
 from meters.models import Read, ReadReview
 from supply.models import VatRate
 from supply.services.agreements import supply_import
-from tests.billing.agreement_data import PREMISE, request_for, tariff_make
-from tests.billing.read_data import register_of
-from tests.factories import AccountFactory, UserFactory
+from tests.accounts.factories import AccountFactory, UserFactory
+from tests.meters.factories import register_of
+from tests.supply.factories import PREMISE, request_for, tariff_make
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 

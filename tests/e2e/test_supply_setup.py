@@ -16,8 +16,8 @@ from core.models import OutboxMessage
 from meters.models import Read
 from supply.models import ServiceAgreement, VatRate
 from supply.services.agreements import agreements_activate_due
-from tests.billing.agreement_data import market_location_id, tariff_make
-from tests.factories import AccountFactory, UserFactory
+from tests.accounts.factories import AccountFactory, UserFactory
+from tests.supply.factories import market_location_id, tariff_make
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 

@@ -15,8 +15,7 @@ from support.classifier import classify
 from support.models import AssistantConversation, Ticket
 from support.services.faq_seed import faq_seed
 from support.services.seed import support_seed
-from tests.factories import AccountFactory
-from tests.portal.test_staff import staff_user
+from tests.accounts.factories import AccountFactory, staff_user
 
 pytestmark = pytest.mark.e2e
 

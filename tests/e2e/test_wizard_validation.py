@@ -6,7 +6,7 @@ import pytest
 from playwright.sync_api import expect
 
 from accounts.models import Account, Customer, SepaMandate
-from tests.factories import UserFactory
+from tests.accounts.factories import UserFactory
 
 from .wizard import choose_sepa, expect_step, field, fill_address, fill_contact, fill_person, next_step
 

@@ -25,7 +25,8 @@ from billing.services.runs import bill_run_chunk, bill_run_resume, bill_run_star
 from meters.models import Read, Utility
 from portal.celery import app as celery_app
 from supply.models import VatRate
-from tests.billing.read_data import at, register_of, supplied
+from tests.meters.factories import at, register_of
+from tests.supply.factories import supplied
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 

@@ -1,71 +1,18 @@
-"""Factories for payments: issued bills on the ledger, customers with a login,
-and Stripe's webhook signature built the way Stripe builds it."""
+"""Payments test data: bank statements (camt.053) and Stripe's webhook
+events, signed the way Stripe signs them."""
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import hmac
-import itertools
 import json
 import time
-from decimal import Decimal
+from pathlib import Path
 from typing import Any
+from xml.sax.saxutils import escape
 
-from accounts.models import Account
-from billing.models import Invoice, LedgerEntry
-from billing.services.ledger import ledger_book, ledger_clear
-from tests.factories import AccountFactory, SepaMandateFactory
-
-_numbers = itertools.count(1)
-
-
-def invoice_issued(
-    *,
-    account: Account,
-    gross: Decimal,
-    issue_date: dt.date = dt.date(2026, 1, 15),
-    due_date: dt.date | None = None,
-) -> Invoice:
-    """An issued bill for `gross` booked on the ledger as
-    the invoicing does: an INVOICE debit (key "invoice:<id>"), then cleared
-    against any credit on the account."""
-    serial = next(_numbers)
-    # No VAT split: SQLite checks gross = net + VAT in floating point, and payments only need the gross.
-    start = dt.date(2000, 1, 1) + dt.timedelta(days=serial * 40)
-    invoice = Invoice.objects.create(
-        account=account,
-        number=f"R-T-{serial:06d}",
-        status=Invoice.Status.ISSUED,
-        period_start=start,
-        period_end=start + dt.timedelta(days=30),
-        issue_date=issue_date,
-        due_date=due_date or issue_date + dt.timedelta(days=14),
-        net_total=gross,
-        vat_total=Decimal("0.00"),
-        gross_total=gross,
-        customer_name="Test Customer",
-        customer_address="Lindenstraße 12\n10969 Berlin",
-    )
-    ledger_book(
-        account=account,
-        kind=LedgerEntry.Kind.INVOICE,
-        amount=gross,
-        booked_on=issue_date,
-        due_date=invoice.due_date,
-        invoice=invoice,
-        text=f"Bill {invoice.number}",
-        reference=invoice.number,
-        key=f"invoice:{invoice.pk}",
-    )
-    ledger_clear(account=account)
-    return invoice
-
-
-def account_with_mandate(**kwargs: Any) -> Account:
-    account = AccountFactory(**kwargs)
-    SepaMandateFactory(account=account)
-    return account
+DATA = Path(__file__).parent / "data"
+OUR_IBAN = "DE02120300000000202051"
 
 
 def stripe_signature(payload: str, *, secret: str, timestamp: int | None = None) -> str:
@@ -89,3 +36,57 @@ def stripe_event(event_id: str, event_type: str, obj: dict[str, Any]) -> str:
             "data": {"object": obj},
         }
     )
+
+
+def credit_line(
+    *,
+    amount: str,
+    name: str,
+    remittance: str = "",
+    booked: str = "2026-04-16",
+    reference: str = "",
+    end_to_end: str = "NOTPROVIDED",
+    iban: str = "DE89370400440532013000",
+) -> str:
+    ref = f"<AcctSvcrRef>{reference}</AcctSvcrRef>" if reference else ""
+    return f"""
+      <Ntry>
+        <Amt Ccy="EUR">{amount}</Amt><CdtDbtInd>CRDT</CdtDbtInd><Sts>BOOK</Sts>
+        <BookgDt><Dt>{booked}</Dt></BookgDt><ValDt><Dt>{booked}</Dt></ValDt>{ref}
+        <BkTxCd><Domn><Cd>PMNT</Cd><Fmly><Cd>RCDT</Cd><SubFmlyCd>ESCT</SubFmlyCd></Fmly></Domn></BkTxCd>
+        <NtryDtls><TxDtls>
+          <Refs><EndToEndId>{escape(end_to_end)}</EndToEndId></Refs>
+          <RltdPties><Dbtr><Nm>{escape(name)}</Nm></Dbtr><DbtrAcct><Id><IBAN>{iban}</IBAN></Id></DbtrAcct></RltdPties>
+          <RmtInf><Ustrd>{escape(remittance)}</Ustrd></RmtInf>
+        </TxDtls></NtryDtls>
+      </Ntry>"""
+
+
+def return_line(
+    *, amount: str, end_to_end: str, mandate: str, reason: str = "AM04", booked: str = "2026-04-20", reference: str = ""
+) -> str:
+    ref = f"<AcctSvcrRef>{reference}</AcctSvcrRef>" if reference else ""
+    return f"""
+      <Ntry>
+        <Amt Ccy="EUR">{amount}</Amt><CdtDbtInd>DBIT</CdtDbtInd><RvslInd>true</RvslInd><Sts>BOOK</Sts>
+        <BookgDt><Dt>{booked}</Dt></BookgDt><ValDt><Dt>{booked}</Dt></ValDt>{ref}
+        <BkTxCd><Domn><Cd>PMNT</Cd><Fmly><Cd>IDDT</Cd><SubFmlyCd>UPDD</SubFmlyCd></Fmly></Domn></BkTxCd>
+        <NtryDtls><TxDtls>
+          <Refs><EndToEndId>{end_to_end}</EndToEndId><MndtId>{mandate}</MndtId></Refs>
+          <RtrInf><Rsn><Cd>{reason}</Cd></Rsn></RtrInf>
+        </TxDtls></NtryDtls>
+      </Ntry>"""
+
+
+def statement(*entries: str, statement_id: str = "STMT-2026-04-16") -> bytes:
+    return f"""<?xml version="1.0" encoding="UTF-8"?>
+<Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.053.001.02">
+  <BkToCstmrStmt>
+    <GrpHdr><MsgId>{statement_id}</MsgId><CreDtTm>2026-04-16T18:00:00</CreDtTm></GrpHdr>
+    <Stmt>
+      <Id>{statement_id}</Id><CreDtTm>2026-04-16T18:00:00</CreDtTm>
+      <Acct><Id><IBAN>{OUR_IBAN}</IBAN></Id></Acct>{"".join(entries)}
+    </Stmt>
+  </BkToCstmrStmt>
+</Document>
+""".encode()

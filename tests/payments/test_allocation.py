@@ -18,8 +18,8 @@ from payments.services.payments import (
     payment_return,
     refund_issue,
 )
-from tests.factories import AccountFactory, UserFactory
-from tests.payments.factories import account_with_mandate, invoice_issued
+from tests.accounts.factories import AccountFactory, UserFactory, account_with_mandate
+from tests.billing.factories import invoice_issued
 
 pytestmark = pytest.mark.django_db
 TODAY = dt.date(2026, 3, 1)
@@ -43,8 +43,8 @@ def _manual(account, amount, **kwargs):
 
 def test_a_payment_settles_the_oldest_open_bill_first():
     account = AccountFactory()
-    older = invoice_issued(account=account, gross=Decimal("50.00"), issue_date=dt.date(2026, 1, 5))
-    newer = invoice_issued(account=account, gross=Decimal("80.00"), issue_date=dt.date(2026, 2, 5))
+    older = invoice_issued(clear=True, account=account, gross=Decimal("50.00"), issue_date=dt.date(2026, 1, 5))
+    newer = invoice_issued(clear=True, account=account, gross=Decimal("80.00"), issue_date=dt.date(2026, 2, 5))
 
     _manual(account, "60.00")
 
@@ -55,8 +55,8 @@ def test_a_payment_settles_the_oldest_open_bill_first():
 
 def test_a_payment_naming_a_bill_settles_that_bill_first():
     account = AccountFactory()
-    older = invoice_issued(account=account, gross=Decimal("50.00"), issue_date=dt.date(2026, 1, 5))
-    newer = invoice_issued(account=account, gross=Decimal("80.00"), issue_date=dt.date(2026, 2, 5))
+    older = invoice_issued(clear=True, account=account, gross=Decimal("50.00"), issue_date=dt.date(2026, 1, 5))
+    newer = invoice_issued(clear=True, account=account, gross=Decimal("80.00"), issue_date=dt.date(2026, 2, 5))
 
     _manual(account, "80.00", invoice=newer)
 
@@ -66,14 +66,14 @@ def test_a_payment_naming_a_bill_settles_that_bill_first():
 
 def test_an_overpayment_stays_as_credit_and_settles_the_next_bill():
     account = AccountFactory()
-    invoice_issued(account=account, gross=Decimal("40.00"))
+    invoice_issued(clear=True, account=account, gross=Decimal("40.00"))
 
     payment = _manual(account, "100.00")
     (row,) = payment_history(accounts=[account])
     assert row.unallocated == Decimal("60.00")
     assert account_balance(account=account) == Decimal("-60.00")
 
-    next_bill = invoice_issued(account=account, gross=Decimal("45.00"), issue_date=dt.date(2026, 4, 1))
+    next_bill = invoice_issued(clear=True, account=account, gross=Decimal("45.00"), issue_date=dt.date(2026, 4, 1))
 
     assert entry_open_amount(entry=_debit(next_bill)) == Decimal("0.00")
     assert payment.ledger_entry.amount == Decimal("-100.00")
@@ -82,7 +82,7 @@ def test_an_overpayment_stays_as_credit_and_settles_the_next_bill():
 
 def test_a_partial_payment_leaves_the_rest_open():
     account = AccountFactory()
-    invoice = invoice_issued(account=account, gross=Decimal("99.99"))
+    invoice = invoice_issued(clear=True, account=account, gross=Decimal("99.99"))
 
     _manual(account, "33.33")
 
@@ -132,7 +132,7 @@ def test_a_manual_payment_in_the_future_is_refused():
 
 def test_a_manual_payment_for_another_accounts_bill_is_refused():
     account = AccountFactory()
-    foreign = invoice_issued(account=AccountFactory(), gross=Decimal("10.00"))
+    foreign = invoice_issued(clear=True, account=AccountFactory(), gross=Decimal("10.00"))
 
     with pytest.raises(PaymentRefused, match="another account"):
         _manual(account, "10.00", invoice=foreign)
@@ -148,7 +148,7 @@ def test_a_cheque_number_is_recorded_once():
 
 def test_an_external_payment_with_the_same_reference_is_booked_once():
     account = AccountFactory()
-    invoice_issued(account=account, gross=Decimal("30.00"))
+    invoice_issued(clear=True, account=account, gross=Decimal("30.00"))
     first, created = payment_external(
         account=account,
         amount=Decimal("30.00"),
@@ -222,7 +222,7 @@ def test_a_refund_without_an_iban_on_file_is_refused():
 
 def test_a_returned_payment_reopens_its_bill_books_the_fee_and_flags_the_account():
     account = AccountFactory()
-    invoice = invoice_issued(account=account, gross=Decimal("70.00"))
+    invoice = invoice_issued(clear=True, account=account, gross=Decimal("70.00"))
     payment = _manual(account, "70.00")
 
     payment_return(payment=payment, as_of=TODAY, reason_code="AM04", fee=Decimal("3.00"))

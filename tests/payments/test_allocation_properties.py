@@ -16,8 +16,8 @@ from billing.services.ledger import account_balance, open_credits, open_debits
 from core.money import round_money
 from payments.models import Payment, PaymentMethod, Refund
 from payments.services.payments import payment_record_manual, payment_return, refund_issue
-from tests.factories import UserFactory
-from tests.payments.factories import account_with_mandate, invoice_issued
+from tests.accounts.factories import UserFactory, account_with_mandate
+from tests.billing.factories import invoice_issued
 
 TODAY = dt.date(2026, 3, 1)
 cents = st.integers(min_value=1, max_value=50_000).map(lambda value: Decimal(value) / 100)
@@ -33,7 +33,7 @@ class LedgerMachine(RuleBasedStateMachine):
 
     @rule(amount=cents)
     def bill(self, amount):
-        self.invoices.append(invoice_issued(account=self.account, gross=amount))
+        self.invoices.append(invoice_issued(clear=True, account=self.account, gross=amount))
         self.expected += amount
 
     @rule(amount=cents, name_a_bill=st.booleans(), pick=st.integers(min_value=0))

@@ -10,8 +10,8 @@ import pytest
 from billing.services.ledger import account_balance
 from core.apikeys import api_key_create
 from payments.models import CheckoutSession, Payment
-from tests.factories import AccountFactory
-from tests.payments.factories import invoice_issued
+from tests.accounts.factories import AccountFactory
+from tests.billing.factories import invoice_issued
 
 pytestmark = pytest.mark.django_db
 PASSWORD = "s3cret-Passw0rd!"
@@ -49,7 +49,7 @@ def external(**overrides):
 
 def test_a_customer_starts_a_checkout_for_their_own_bills(client):
     account = AccountFactory()
-    invoice = invoice_issued(account=account, gross=Decimal("45.50"))
+    invoice = invoice_issued(clear=True, account=account, gross=Decimal("45.50"))
 
     response = client.post(
         f"/api/v1/accounts/{account.number}/payments/checkout",
@@ -66,7 +66,7 @@ def test_a_customer_starts_a_checkout_for_their_own_bills(client):
 
 def test_the_same_idempotency_key_returns_the_same_checkout(client):
     account = AccountFactory()
-    invoice_issued(account=account, gross=Decimal("45.50"))
+    invoice_issued(clear=True, account=account, gross=Decimal("45.50"))
     headers = {**as_customer(client, account), "HTTP_IDEMPOTENCY_KEY": "app-42"}
     url = f"/api/v1/accounts/{account.number}/payments/checkout"
 
@@ -80,7 +80,7 @@ def test_the_same_idempotency_key_returns_the_same_checkout(client):
 def test_checkout_for_another_customers_account_is_404(client):
     mine = AccountFactory()
     other = AccountFactory()
-    invoice_issued(account=other, gross=Decimal("10.00"))
+    invoice_issued(clear=True, account=other, gross=Decimal("10.00"))
 
     response = client.post(
         f"/api/v1/accounts/{other.number}/payments/checkout",
@@ -122,7 +122,7 @@ def test_checkout_is_for_customers_only(client):
 
 def test_a_customer_lists_their_payments_with_the_bills_they_paid(client):
     account = AccountFactory()
-    invoice = invoice_issued(account=account, gross=Decimal("30.00"))
+    invoice = invoice_issued(clear=True, account=account, gross=Decimal("30.00"))
     post_payment(client, external(account_number=account.number), with_key("payments:write"))
 
     response = client.get(f"/api/v1/accounts/{account.number}/payments", **as_customer(client, account))
@@ -164,8 +164,8 @@ def test_the_payment_list_filters_by_year(client):
 
 def test_an_external_payment_for_an_invoice_is_booked_and_allocated_once_per_reference(client):
     account = AccountFactory()
-    older = invoice_issued(account=account, gross=Decimal("20.00"), issue_date=dt.date(2026, 1, 1))
-    named = invoice_issued(account=account, gross=Decimal("30.00"), issue_date=dt.date(2026, 1, 20))
+    older = invoice_issued(clear=True, account=account, gross=Decimal("20.00"), issue_date=dt.date(2026, 1, 1))
+    named = invoice_issued(clear=True, account=account, gross=Decimal("30.00"), issue_date=dt.date(2026, 1, 20))
     key = with_key("payments:write")
 
     first = post_payment(client, external(invoice_number=named.number), key)
@@ -220,7 +220,7 @@ def test_bad_external_payments_get_422_with_the_fields_message_and_save_nothing(
 
 def test_an_invoice_of_another_account_than_named_is_422(client):
     account = AccountFactory()
-    foreign = invoice_issued(account=AccountFactory(), gross=Decimal("10.00"))
+    foreign = invoice_issued(clear=True, account=AccountFactory(), gross=Decimal("10.00"))
 
     response = post_payment(
         client, external(account_number=account.number, invoice_number=foreign.number), with_key("payments:write")

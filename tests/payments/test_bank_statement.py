@@ -21,16 +21,9 @@ from payments.models import BankStatement, BankTransaction, Payment, SepaCollect
 from payments.services.bank_statements import StatementRejected, bank_statement_import
 from payments.services.reconciliation import ReconciliationRefused, bank_transaction_assign, bank_transaction_ignore
 from payments.services.sepa import sepa_collect
-from tests.factories import UserFactory
-from tests.payments.bank_data import (
-    DATA,
-    account_with,
-    credit_line,
-    invoice_open,
-    issued_invoice,
-    return_line,
-    statement,
-)
+from tests.accounts.factories import UserFactory, account_with
+from tests.billing.factories import invoice_issued, invoice_open
+from tests.payments.factories import DATA, credit_line, return_line, statement
 
 pytestmark = pytest.mark.django_db
 
@@ -53,12 +46,12 @@ def scenario():
     hans_b = account_with("100000082", "Hanna", "Meier", language="en")
     lena = account_with("100000041", "Lena", "Schulz", direct_debit=True, language="en")
     bills = {
-        "erika": issued_invoice(erika, number="RE2026-000101", gross=Decimal("119.00"), due_date=APRIL),
-        "max": issued_invoice(max_, number="RE2026-000102", gross=Decimal("50.00"), due_date=APRIL),
-        "juergen": issued_invoice(juergen, number="RE2026-000103", gross=Decimal("77.70"), due_date=APRIL),
-        "hans_a": issued_invoice(hans_a, number="RE2026-000104", gross=Decimal("50.00"), due_date=APRIL),
-        "hans_b": issued_invoice(hans_b, number="RE2026-000105", gross=Decimal("50.00"), due_date=APRIL),
-        "lena": issued_invoice(lena, number="RE2026-000106", gross=Decimal("60.00"), due_date=APRIL),
+        "erika": invoice_issued(erika, number="RE2026-000101", gross=Decimal("119.00"), due_date=APRIL),
+        "max": invoice_issued(max_, number="RE2026-000102", gross=Decimal("50.00"), due_date=APRIL),
+        "juergen": invoice_issued(juergen, number="RE2026-000103", gross=Decimal("77.70"), due_date=APRIL),
+        "hans_a": invoice_issued(hans_a, number="RE2026-000104", gross=Decimal("50.00"), due_date=APRIL),
+        "hans_b": invoice_issued(hans_b, number="RE2026-000105", gross=Decimal("50.00"), due_date=APRIL),
+        "lena": invoice_issued(lena, number="RE2026-000106", gross=Decimal("60.00"), due_date=APRIL),
     }
     sepa_collect(as_of=dt.date(2026, 4, 1))
     accounts = {"erika": erika, "max": max_, "juergen": juergen, "hans_a": hans_a, "hans_b": hans_b, "lena": lena}
@@ -132,8 +125,8 @@ def test_two_open_invoices_of_the_amount_with_the_payers_name_are_ambiguous(scen
     accounts, _bills = scenario
     other_anna = account_with("100000090", "Anna", "Schmidt")
     anna = account_with("100000108", "Anna", "Schmidt")
-    issued_invoice(anna, number="RE2026-000120", gross=Decimal("33.00"), due_date=APRIL)
-    issued_invoice(other_anna, number="RE2026-000121", gross=Decimal("33.00"), due_date=APRIL)
+    invoice_issued(anna, number="RE2026-000120", gross=Decimal("33.00"), due_date=APRIL)
+    invoice_issued(other_anna, number="RE2026-000121", gross=Decimal("33.00"), due_date=APRIL)
 
     result = bank_statement_import(
         content=statement(credit_line(amount="33.00", name="Anna Schmidt", remittance="Strom", reference="X1")),
@@ -424,7 +417,7 @@ def test_after_any_sequence_of_bills_transfers_and_returns_the_balance_is_the_le
             if step[0] == "bill":
                 amount = Decimal(step[1]) / 100
                 bills.append(
-                    issued_invoice(
+                    invoice_issued(
                         account,
                         number=f"P2026-{index:06d}",
                         gross=amount,

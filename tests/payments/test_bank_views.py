@@ -10,9 +10,9 @@ from django.urls import reverse
 from payments.models import BankStatement, BankTransaction, Payment, SepaBatch, SepaCollection
 from payments.services.bank_statements import bank_statement_import
 from payments.services.sepa import sepa_collect
-from tests.factories import UserFactory
-from tests.payments.bank_data import DATA, account_with, credit_line, invoice_open, issued_invoice, statement
-from tests.portal.test_staff import staff_user
+from tests.accounts.factories import UserFactory, account_with, staff_user
+from tests.billing.factories import invoice_issued, invoice_open
+from tests.payments.factories import DATA, credit_line, statement
 
 pytestmark = pytest.mark.django_db
 
@@ -34,7 +34,7 @@ def agent_client(client):
 @pytest.fixture
 def batch():
     account = account_with("100000041", "Lena", "Schulz", direct_debit=True, language="en")
-    issued_invoice(account, number="RE2026-000106", gross=Decimal("60.00"), due_date=dt.date(2026, 4, 10))
+    invoice_issued(account, number="RE2026-000106", gross=Decimal("60.00"), due_date=dt.date(2026, 4, 10))
     return sepa_collect(as_of=dt.date(2026, 4, 1)).batch
 
 
@@ -43,7 +43,7 @@ def queued():
     """Two lines waiting: one unmatched, one naming two accounts."""
     erika = account_with("100000017", "Erika", "Mustermann")
     max_ = account_with("100000025", "Max", "Müller")
-    invoice = issued_invoice(erika, number="RE2026-000101", gross=Decimal("119.00"), due_date=dt.date(2026, 4, 10))
+    invoice = invoice_issued(erika, number="RE2026-000101", gross=Decimal("119.00"), due_date=dt.date(2026, 4, 10))
     bank_statement_import(
         content=statement(
             credit_line(amount="119.00", name="Unknown Payer", remittance="Strom", reference="Q1"),

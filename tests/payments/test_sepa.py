@@ -18,8 +18,9 @@ from payments.models import Payment, SepaBatch, SepaCollection
 from payments.services.payments import payment_record_manual
 from payments.services.sepa import collection_date_for, sepa_batch_confirm, sepa_collect
 from payments.tasks import sepa_collect_due
-from tests.factories import UserFactory
-from tests.payments.bank_data import DATA, account_with, instalment, invoice_open, issued_invoice
+from tests.accounts.factories import UserFactory, account_with
+from tests.billing.factories import instalment, invoice_issued, invoice_open
+from tests.payments.factories import DATA
 
 pytestmark = pytest.mark.django_db
 
@@ -36,7 +37,7 @@ def media(settings, tmp_path):
 @pytest.fixture
 def lena():
     account = account_with("100000041", "Lena", "Schulz", direct_debit=True, language="en")
-    invoice = issued_invoice(account, number="RE2026-000106", gross=Decimal("60.00"), due_date=dt.date(2026, 4, 10))
+    invoice = invoice_issued(account, number="RE2026-000106", gross=Decimal("60.00"), due_date=dt.date(2026, 4, 10))
     return account, invoice
 
 
@@ -47,12 +48,12 @@ def prenotifications(account):
 def test_a_run_collects_the_due_invoices_and_instalments_of_accounts_with_an_active_mandate(lena):
     account, invoice = lena
     instalment(account, amount=Decimal("45.00"), due_date=COLLECTION)
-    issued_invoice(account, number="RE2026-000107", gross=Decimal("30.00"), due_date=COLLECTION + dt.timedelta(days=1))
+    invoice_issued(account, number="RE2026-000107", gross=Decimal("30.00"), due_date=COLLECTION + dt.timedelta(days=1))
     transfer = account_with("100000058", "Tom", "Kraus")
-    issued_invoice(transfer, number="RE2026-000108", gross=Decimal("20.00"), due_date=dt.date(2026, 4, 2))
+    invoice_issued(transfer, number="RE2026-000108", gross=Decimal("20.00"), due_date=dt.date(2026, 4, 2))
     revoked = account_with("100000066", "Ute", "Lang", direct_debit=True)
     SepaMandate.objects.filter(account=revoked).update(status=SepaMandate.Status.REVOKED)
-    issued_invoice(revoked, number="RE2026-000109", gross=Decimal("25.00"), due_date=dt.date(2026, 4, 2))
+    invoice_issued(revoked, number="RE2026-000109", gross=Decimal("25.00"), due_date=dt.date(2026, 4, 2))
 
     run = sepa_collect(as_of=AS_OF)
 
@@ -149,7 +150,7 @@ def test_confirming_the_file_books_the_payment_and_settles_the_collected_items(l
 def test_the_next_collection_of_a_used_mandate_is_recurring(lena):
     account, _invoice = lena
     sepa_batch_confirm(batch=sepa_collect(as_of=AS_OF).batch, as_of=COLLECTION)
-    issued_invoice(account, number="RE2026-000110", gross=Decimal("70.00"), due_date=dt.date(2026, 5, 10))
+    invoice_issued(account, number="RE2026-000110", gross=Decimal("70.00"), due_date=dt.date(2026, 5, 10))
 
     run = sepa_collect(as_of=dt.date(2026, 5, 1))
 
@@ -171,7 +172,7 @@ def test_an_invoice_on_hold_is_not_collected(lena):
 def test_a_credit_on_the_account_lowers_the_collection_and_none_is_made_when_it_covers_all(lena):
     account, _invoice = lena
     agent = UserFactory(is_staff=True)
-    issued_invoice(account, number="RE2026-000111", gross=Decimal("40.00"), due_date=dt.date(2026, 5, 30))
+    invoice_issued(account, number="RE2026-000111", gross=Decimal("40.00"), due_date=dt.date(2026, 5, 30))
     payment_record_manual(
         account=account,
         amount=Decimal("100.00"),

@@ -5,26 +5,20 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
-from allauth.mfa.models import Authenticator
-from django.contrib.auth.models import Group
 from django.urls import reverse
 
 from billing.services.ledger import account_balance
 from payments.models import Payment, PaymentMethod, Refund
 from payments.services.payments import payment_book, payment_external
-from portal.roles import ensure_roles
-from tests.factories import AccountFactory, UserFactory
-from tests.payments.factories import account_with_mandate, invoice_issued
+from tests.accounts.factories import AccountFactory, UserFactory, account_with_mandate, staff_user, with_two_factor
+from tests.billing.factories import invoice_issued
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def agent_client(client, settings):
-    ensure_roles()
-    agent = UserFactory(email="agent@example.com", is_staff=True)
-    agent.groups.add(Group.objects.get(name="Agents"))
-    Authenticator.objects.create(user=agent, type=Authenticator.Type.TOTP, data={"secret": "x"})
+    agent = staff_user("agent@example.com", group="Agents")
     client.force_login(agent)
     client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
     return client
@@ -43,7 +37,7 @@ def _credit(account, amount):
 
 def test_the_agent_sees_payments_with_provider_references_and_allocations(agent_client):
     account = AccountFactory()
-    invoice = invoice_issued(account=account, gross=Decimal("12.00"))
+    invoice = invoice_issued(clear=True, account=account, gross=Decimal("12.00"))
     _credit(account, "12.00")
 
     response = agent_client.get(reverse("staff_payments:customer", args=[account.customer_id]))
@@ -57,7 +51,7 @@ def test_the_agent_sees_payments_with_provider_references_and_allocations(agent_
 
 def test_the_agent_records_a_cash_payment_and_it_settles_the_bill(agent_client):
     account = AccountFactory()
-    invoice = invoice_issued(account=account, gross=Decimal("12.00"))
+    invoice = invoice_issued(clear=True, account=account, gross=Decimal("12.00"))
 
     response = agent_client.post(
         reverse("staff_payments:record", args=[account.pk]),
@@ -149,7 +143,7 @@ def test_a_card_refund_goes_back_through_the_sandbox(agent_client, settings):
 def test_staff_without_payment_permissions_get_403_and_customers_are_sent_away(client):
     account = AccountFactory()
     viewer = UserFactory(email="viewer@example.com", is_staff=True)
-    Authenticator.objects.create(user=viewer, type=Authenticator.Type.TOTP, data={"secret": "x"})
+    with_two_factor(viewer)
     client.force_login(viewer)
 
     for url in (

@@ -13,8 +13,9 @@ from billing.services.ledger import account_balance, entry_open_amount
 from payments.models import CheckoutSession, Payment, ProviderEvent, Refund
 from payments.services.online import checkout_start
 from payments.services.payments import payment_external, refund_issue
-from tests.factories import AccountFactory, UserFactory
-from tests.payments.factories import invoice_issued, stripe_event, stripe_signature
+from tests.accounts.factories import AccountFactory, UserFactory
+from tests.billing.factories import invoice_issued
+from tests.payments.factories import stripe_event, stripe_signature
 
 pytestmark = pytest.mark.django_db
 SECRET = "whsec_test_secret"
@@ -46,7 +47,7 @@ def created_sessions(monkeypatch):
 @pytest.fixture
 def checkout(created_sessions):
     account = AccountFactory()
-    invoice = invoice_issued(account=account, gross=Decimal("120.00"))
+    invoice = invoice_issued(clear=True, account=account, gross=Decimal("120.00"))
     started = checkout_start(
         account=account, invoices=[invoice], created_by=None, idempotency_key="web-test-1", as_of=TODAY
     )

@@ -11,8 +11,8 @@ from django.urls import reverse
 from billing.services.ledger import account_balance
 from payments.models import CheckoutSession, Payment, PaymentMethod
 from payments.services.payments import payment_external
-from tests.factories import AccountFactory
-from tests.payments.factories import invoice_issued
+from tests.accounts.factories import AccountFactory
+from tests.billing.factories import invoice_issued
 
 pytestmark = pytest.mark.django_db
 
@@ -41,8 +41,8 @@ def _start(customer_client, account, **data):
 
 
 def test_paying_a_bill_in_the_sandbox_books_and_allocates_it_and_the_history_shows_it(customer_client, account):
-    first = invoice_issued(account=account, gross=Decimal("40.00"), issue_date=dt.date(2026, 1, 5))
-    second = invoice_issued(account=account, gross=Decimal("60.00"), issue_date=dt.date(2026, 2, 5))
+    first = invoice_issued(clear=True, account=account, gross=Decimal("40.00"), issue_date=dt.date(2026, 1, 5))
+    second = invoice_issued(clear=True, account=account, gross=Decimal("60.00"), issue_date=dt.date(2026, 2, 5))
 
     response = _start(customer_client, account, scope="selected", invoices=[str(second.pk)])
 
@@ -65,7 +65,7 @@ def test_paying_a_bill_in_the_sandbox_books_and_allocates_it_and_the_history_sho
 
 
 def test_a_failed_sandbox_payment_shows_a_message_and_books_nothing(customer_client, account):
-    invoice_issued(account=account, gross=Decimal("40.00"))
+    invoice_issued(clear=True, account=account, gross=Decimal("40.00"))
     _start(customer_client, account, scope="balance")
     checkout = CheckoutSession.objects.get()
 
@@ -79,7 +79,7 @@ def test_a_failed_sandbox_payment_shows_a_message_and_books_nothing(customer_cli
 
 
 def test_pressing_pay_twice_books_once(customer_client, account):
-    invoice_issued(account=account, gross=Decimal("40.00"))
+    invoice_issued(clear=True, account=account, gross=Decimal("40.00"))
     _start(customer_client, account, scope="balance")
     checkout = CheckoutSession.objects.get()
     url = reverse("payments:sandbox", args=[checkout.pk])
@@ -92,7 +92,7 @@ def test_pressing_pay_twice_books_once(customer_client, account):
 
 
 def test_sending_the_pay_form_twice_starts_one_checkout(customer_client, account):
-    invoice_issued(account=account, gross=Decimal("40.00"))
+    invoice_issued(clear=True, account=account, gross=Decimal("40.00"))
     page = customer_client.get(reverse("payments:pay"))
     data = {"account": account.number, "token": page.context["form"]["token"].value(), "scope": "balance"}
 
@@ -103,7 +103,7 @@ def test_sending_the_pay_form_twice_starts_one_checkout(customer_client, account
 
 
 def test_choosing_no_bill_asks_for_one(customer_client, account):
-    invoice_issued(account=account, gross=Decimal("40.00"))
+    invoice_issued(clear=True, account=account, gross=Decimal("40.00"))
 
     response = _start(customer_client, account, scope="selected")
 
@@ -120,7 +120,7 @@ def test_nothing_to_pay_offers_no_form(customer_client, account):
 
 def test_another_customers_pages_are_404(customer_client, account):
     other = AccountFactory()
-    invoice_issued(account=other, gross=Decimal("40.00"))
+    invoice_issued(clear=True, account=other, gross=Decimal("40.00"))
     other_checkout = CheckoutSession.objects.create(
         account=other, provider="sandbox", amount=Decimal("40.00"), idempotency_key="other"
     )
@@ -157,7 +157,7 @@ def test_the_history_shows_only_the_customers_own_payments_and_filters_by_year(c
 
 
 def test_the_history_downloads_as_csv_and_pdf(customer_client, account):
-    invoice = invoice_issued(account=account, gross=Decimal("10.00"))
+    invoice = invoice_issued(clear=True, account=account, gross=Decimal("10.00"))
     payment_external(
         account=account,
         amount=Decimal("10.00"),
@@ -182,7 +182,7 @@ def test_the_history_downloads_as_csv_and_pdf(customer_client, account):
 def test_the_history_list_needs_a_fixed_number_of_queries(customer_client, account, django_assert_max_num_queries):
     def add_payments(count, start):
         for index in range(count):
-            invoice_issued(account=account, gross=Decimal("5.00"))
+            invoice_issued(clear=True, account=account, gross=Decimal("5.00"))
             payment_external(
                 account=account,
                 amount=Decimal("5.00"),

@@ -1,15 +1,10 @@
 import pytest
-from allauth.mfa.models import Authenticator
 from django.contrib import admin
 from django.urls import reverse
 
 from accounts.models import Customer
-from tests.factories import (
-    ApiKeyFactory,
-    OutboxMessageFactory,
-    SepaMandateFactory,
-    UserFactory,
-)
+from tests.accounts.factories import SepaMandateFactory, UserFactory, with_two_factor
+from tests.core.factories import ApiKeyFactory, OutboxMessageFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -17,7 +12,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def admin_client(client):
     user = UserFactory(email="admin@example.com", is_staff=True, is_superuser=True)
-    Authenticator.objects.create(user=user, type=Authenticator.Type.TOTP, data={"secret": "x"})
+    with_two_factor(user)
     client.force_login(user)
     client.user = user
     return client

@@ -7,7 +7,7 @@ from django.test.utils import CaptureQueriesContext
 from accounts.models import Account, Customer, PaymentMethod, SepaMandate
 from core import clock
 from core.apikeys import api_key_create, api_key_revoke
-from tests.factories import (
+from tests.accounts.factories import (
     AccountFactory,
     CustomerFactory,
     SepaMandateFactory,

@@ -2,7 +2,7 @@
 
 import pytest
 
-from tests.factories import AccountFactory
+from tests.accounts.factories import AccountFactory
 from tests.portal.test_api import as_customer
 
 pytestmark = pytest.mark.django_db

@@ -1,7 +1,7 @@
 import pytest
 from django.urls import reverse
 
-from tests.factories import AccountFactory, SepaMandateFactory, UserFactory
+from tests.accounts.factories import AccountFactory, SepaMandateFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 

@@ -12,8 +12,8 @@ from django.urls import reverse
 
 from meters.models import GasConversionFactor
 from supply.models import ServiceAgreement
-from tests.billing.agreement_data import agreement_requested, tariff_make
-from tests.factories import AccountFactory
+from tests.accounts.factories import AccountFactory
+from tests.supply.factories import agreement_requested, tariff_make
 
 pytestmark = pytest.mark.django_db
 

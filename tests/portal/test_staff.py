@@ -1,23 +1,20 @@
 import pytest
-from allauth.mfa.models import Authenticator
-from django.contrib.auth.models import Group
 from django.core import mail
 from django.urls import reverse
 
 from accounts.models import Customer, SepaMandate
 from core.models import OutboxMessage
-from portal.roles import ensure_roles
-from tests.factories import AccountFactory, CustomerFactory, SepaMandateFactory, UserFactory, onboarding_payload
+from tests.accounts.factories import (
+    AccountFactory,
+    CustomerFactory,
+    SepaMandateFactory,
+    UserFactory,
+    onboarding_payload,
+    staff_user,
+    with_two_factor,
+)
 
 pytestmark = pytest.mark.django_db
-
-
-def staff_user(email="agent@example.com", group="Agents", **extra):
-    ensure_roles()
-    user = UserFactory(email=email, is_staff=True, **extra)
-    user.groups.add(Group.objects.get(name=group))
-    Authenticator.objects.create(user=user, type=Authenticator.Type.TOTP, data={"secret": "x"})
-    return user
 
 
 @pytest.fixture
@@ -54,7 +51,7 @@ def test_customers_may_not_enter_the_back_office(client, berlin_customer):
 
 def test_staff_without_the_customer_permission_are_refused(client):
     user = UserFactory(email="it@example.com", is_staff=True)
-    Authenticator.objects.create(user=user, type=Authenticator.Type.TOTP, data={"secret": "x"})
+    with_two_factor(user)
     client.force_login(user)
 
     assert client.get(reverse("staff:search")).status_code == 403
@@ -161,7 +158,7 @@ def test_an_agent_onboards_a_customer_on_the_phone(agent_client, django_capture_
 
 def test_agents_need_the_add_permission_to_onboard(client):
     user = UserFactory(email="viewer@example.com", is_staff=True)
-    Authenticator.objects.create(user=user, type=Authenticator.Type.TOTP, data={"secret": "x"})
+    with_two_factor(user)
     client.force_login(user)
 
     assert client.get(reverse("staff:onboarding_step", args=["person"])).status_code == 403
@@ -172,7 +169,7 @@ def test_messages_are_shown_only_with_the_outbox_permission(client):
 
     viewer = UserFactory(email="viewer@example.com", is_staff=True)
     viewer.user_permissions.add(Permission.objects.get(codename="view_customer", content_type__app_label="accounts"))
-    Authenticator.objects.create(user=viewer, type=Authenticator.Type.TOTP, data={"secret": "x"})
+    with_two_factor(viewer)
     customer = CustomerFactory()
     OutboxMessage.objects.create(
         recipient=customer,

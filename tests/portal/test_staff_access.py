@@ -5,12 +5,11 @@ two-factor are sent to set it up, and staff with the page's permissions get in."
 import re
 
 import pytest
-from allauth.mfa.models import Authenticator
 from django.conf import settings
 from django.contrib.auth.models import Permission
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
-from tests.factories import AccountFactory, UserFactory
+from tests.accounts.factories import AccountFactory, UserFactory, with_two_factor
 
 ARGUMENT = re.compile(r"<(?:(?P<converter>\w+):)?(?P<name>\w+)>")
 SAMPLE = {"int": "999999", "slug": "x", "str": "x", "path": "x", None: "x"}
@@ -43,7 +42,7 @@ def _user_with(*permissions: str, staff: bool = True, totp: bool = True):
         app_label, codename = permission.split(".")
         user.user_permissions.add(Permission.objects.get(content_type__app_label=app_label, codename=codename))
     if totp:
-        Authenticator.objects.create(user=user, type=Authenticator.Type.TOTP, data={"secret": "x"})
+        with_two_factor(user)
     return user
 
 

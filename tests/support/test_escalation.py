@@ -7,7 +7,7 @@ from support.models import SlaRule, Ticket
 from support.services.escalation import tickets_escalate
 from support.services.tickets import ticket_reply, ticket_resolve
 from support.tasks import escalate_tickets
-from tests.support.ticket_data import agent_make, berlin, seeded, supervisor_make, ticket_make
+from tests.support.factories import agent_make, berlin, seeded, supervisor_make, ticket_make
 
 pytestmark = pytest.mark.django_db
 RECEIVED = berlin(2026, 3, 2, 9, 0)  # a Monday; default rule: 8 business hours to answer, 40 to resolve

@@ -13,8 +13,8 @@ from billing.models import Invoice
 from billing.services.ledger import ledger_book
 from support.models import AssistantConversation, FaqArticle, Ticket
 from support.services.faq_seed import faq_seed
-from tests.billing.read_data import supplied
-from tests.factories import AccountFactory
+from tests.accounts.factories import AccountFactory
+from tests.supply.factories import supplied
 
 pytestmark = pytest.mark.django_db
 HTMX = {"HTTP_HX_REQUEST": "true"}

@@ -11,8 +11,9 @@ from billing.models import Invoice
 from billing.services.ledger import ledger_book, ledger_clear
 from support.classifier import Intent
 from support.queries.intents import data_answer
-from tests.billing.read_data import at, supplied
-from tests.factories import AccountFactory, SepaMandateFactory
+from tests.accounts.factories import AccountFactory, SepaMandateFactory
+from tests.meters.factories import at
+from tests.supply.factories import supplied
 
 pytestmark = pytest.mark.django_db
 

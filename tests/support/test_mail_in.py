@@ -7,7 +7,8 @@ from django.core.management import call_command
 from core.models import OutboxMessage
 from support.models import Ticket, TicketAttachment, TicketMessage
 from support.services.mail_in import Outcome, html_to_text, mail_receive, strip_quoted
-from tests.support.ticket_data import berlin, customer_with_account, seeded
+from tests.accounts.factories import customer_with_account
+from tests.support.factories import berlin, seeded
 
 pytestmark = pytest.mark.django_db
 DATA = Path(__file__).parent / "data"

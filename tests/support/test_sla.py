@@ -13,7 +13,7 @@ from support.sla import (
     sla_due_times,
     sla_rule_for,
 )
-from tests.support.ticket_data import BERLIN, berlin
+from tests.support.factories import BERLIN, berlin
 
 CALENDAR = BusinessCalendar(time_zone=BERLIN)
 

@@ -5,17 +5,9 @@ from billing.models import BillingSettings
 from core.models import OutboxMessage
 from support.models import CannedReply, Ticket, TicketMessage
 from support.services.tickets import ticket_resolve
-from tests.factories import UserFactory
-from tests.support.ticket_data import (
-    agent_make,
-    berlin,
-    customer_with_account,
-    invoice_issued,
-    seeded,
-    supervisor_make,
-    ticket_make,
-    with_two_factor,
-)
+from tests.accounts.factories import UserFactory, customer_with_account, with_two_factor
+from tests.billing.factories import invoice_issued
+from tests.support.factories import agent_make, berlin, seeded, supervisor_make, ticket_make
 
 pytestmark = pytest.mark.django_db
 ALL_QUEUES = ["BILLING", "PAYMENTS", "METER", "MOVE", "COMPLAINTS", "GENERAL"]
@@ -104,7 +96,7 @@ def test_the_queue_list_filters_and_refreshes_its_table_with_htmx(client, agent)
 
 def test_the_ticket_page_shows_the_customer_360_panel(client, agent, django_assert_max_num_queries):
     customer, account = customer_with_account(first_name="Erika", last_name="Muster")
-    invoice_issued(account=account, number="RE2026-000777")
+    invoice_issued(book=False, account=account, number="RE2026-000777")
     ticket = ticket_make(customer=customer)
     login(client, agent)
 

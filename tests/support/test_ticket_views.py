@@ -4,14 +4,9 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from billing.services.holds import invoice_dunning_paused
 from support.models import Ticket, TicketAttachment
 from support.services.tickets import ticket_note, ticket_reply, ticket_resolve
-from tests.support.ticket_data import (
-    agent_make,
-    berlin,
-    customer_with_account,
-    invoice_issued,
-    seeded,
-    ticket_make,
-)
+from tests.accounts.factories import customer_with_account
+from tests.billing.factories import invoice_issued
+from tests.support.factories import agent_make, berlin, seeded, ticket_make
 
 pytestmark = pytest.mark.django_db
 AS_OF = berlin(2026, 3, 2, 10, 0)
@@ -138,8 +133,8 @@ def test_a_rating_outside_the_scale_is_refused(client, customer, agent, score):
 
 def test_a_customer_disputes_a_bill_and_dunning_pauses_for_it(client, customer):
     account = customer.accounts.get()
-    disputed = invoice_issued(account=account, number="RE2026-000201")
-    other = invoice_issued(account=account, number="RE2026-000202")
+    disputed = invoice_issued(book=False, account=account, number="RE2026-000201")
+    other = invoice_issued(book=False, account=account, number="RE2026-000202")
     login(client, customer)
 
     response = client.post(
@@ -156,7 +151,7 @@ def test_a_customer_disputes_a_bill_and_dunning_pauses_for_it(client, customer):
 
 def test_a_customer_cannot_dispute_another_customers_bill(client, customer):
     _other_customer, other_account = customer_with_account()
-    foreign = invoice_issued(account=other_account, number="RE2026-000301")
+    foreign = invoice_issued(book=False, account=other_account, number="RE2026-000301")
     login(client, customer)
 
     response = client.post(

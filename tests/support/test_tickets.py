@@ -20,14 +20,9 @@ from support.services.tickets import (
     ticket_route,
     ticket_status_change,
 )
-from tests.support.ticket_data import (
-    agent_make,
-    berlin,
-    customer_with_account,
-    invoice_issued,
-    seeded,
-    ticket_make,
-)
+from tests.accounts.factories import customer_with_account
+from tests.billing.factories import invoice_issued
+from tests.support.factories import agent_make, berlin, seeded, ticket_make
 
 pytestmark = pytest.mark.django_db
 AS_OF = berlin(2026, 3, 2, 9, 0)
@@ -121,8 +116,8 @@ def test_another_customers_account_is_refused():
 
 def test_a_billing_dispute_pauses_dunning_for_the_disputed_invoice_only():
     customer, account = customer_with_account()
-    disputed = invoice_issued(account=account, number="RE2026-000101")
-    other = invoice_issued(account=account, number="RE2026-000102")
+    disputed = invoice_issued(book=False, account=account, number="RE2026-000101")
+    other = invoice_issued(book=False, account=account, number="RE2026-000102")
 
     ticket = ticket_make(
         customer=customer, kind=Ticket.Kind.BILLING_DISPUTE, disputed_invoice=disputed, account=account
@@ -136,7 +131,7 @@ def test_a_billing_dispute_pauses_dunning_for_the_disputed_invoice_only():
 
 def test_resolving_a_dispute_releases_the_hold_and_reopening_sets_it_again(agent):
     customer, account = customer_with_account()
-    disputed = invoice_issued(account=account, number="RE2026-000103")
+    disputed = invoice_issued(book=False, account=account, number="RE2026-000103")
     ticket = ticket_make(customer=customer, kind=Ticket.Kind.BILLING_DISPUTE, disputed_invoice=disputed)
 
     ticket_resolve(ticket=ticket, agent=agent, body="We corrected the bill.", as_of=AS_OF)
@@ -153,7 +148,7 @@ def test_resolving_a_dispute_releases_the_hold_and_reopening_sets_it_again(agent
 def test_a_dispute_of_another_customers_invoice_is_refused():
     customer, _account = customer_with_account()
     _other, other_account = customer_with_account()
-    foreign = invoice_issued(account=other_account, number="RE2026-000104")
+    foreign = invoice_issued(book=False, account=other_account, number="RE2026-000104")
 
     with pytest.raises(TicketError, match="does not belong"):
         ticket_make(customer=customer, kind=Ticket.Kind.BILLING_DISPUTE, disputed_invoice=foreign)

@@ -19,16 +19,9 @@ from meters.models import Meter, Read, Register
 from meters.readings import Verdict
 from meters.services import meter_install
 from supply.models import ServiceAgreement
-from tests.billing.read_import_data import (
-    NOW,
-    OBIS,
-    at,
-    csv_write,
-    plausible,
-    report_rows,
-    serial,
-    supplied,
-)
+from tests.metering.factories import NOW, OBIS, csv_write, plausible, report_rows, serial
+from tests.meters.factories import at
+from tests.supply.factories import supplied
 
 pytestmark = pytest.mark.django_db
 
@@ -62,7 +55,7 @@ def reads_from_file() -> list[tuple]:
 
 @pytest.fixture
 def supply():
-    return supplied(1)
+    return supplied(1, language="de")
 
 
 # --- what is stored ------------------------------------------------------------------------------------------
@@ -359,7 +352,7 @@ def test_a_10000_row_file_stores_every_good_row_and_no_bad_one(tmp_path):
     """100 meters with a read a day for 100 days, shuffled; one row in ten has
     one broken cell, and a broken row does not disturb its meter's next rows."""
     for n in range(1, 101):
-        supplied(n)
+        supplied(n, language="de")
     rng = random.Random(4)
     days = [at(2026, 1, 2) + dt.timedelta(days=offset) for offset in range(100)]
     rows = [row(n, moment, plausible(moment)) for n in range(1, 101) for moment in days]
@@ -394,7 +387,7 @@ STATUS = {Verdict.ACCEPTED: "accepted", Verdict.SUSPECT: "suspect", Verdict.REJE
 def single_and_bulk(*, moment: dt.datetime, value: Decimal, history: Decimal | None = None) -> tuple[str, str]:
     """The status of the same read taken by read_submit on one supply and by
     the bulk import on an identical one."""
-    single, bulk = supplied(1), supplied(2)
+    single, bulk = supplied(1, language="de"), supplied(2, language="de")
     if history is not None:
         for agreement in (single, bulk):
             Read.objects.create(
@@ -630,7 +623,7 @@ def test_outside_a_transaction_the_rows_are_stored_once(tmp_path, monkeypatch, s
     calls = []
     if stream:
         calls = stream_every_delivery(monkeypatch)
-    supplied(1)
+    supplied(1, language="de")
     rows = [row(1, FEB, plausible(FEB)), row(1, MAR, plausible(MAR) * 2), row(1, APR, "1")]
 
     first, _report = imported(tmp_path, rows)
@@ -645,7 +638,7 @@ def test_outside_a_transaction_the_rows_are_stored_once(tmp_path, monkeypatch, s
 @postgresql_only
 @pytest.mark.django_db(transaction=True)
 def test_outside_a_transaction_a_row_stored_meanwhile_counts_as_duplicate(streaming):
-    supplied(1)
+    supplied(1, language="de")
     register = Register.objects.get()
 
     def interfere(stage, read, checked, counts):

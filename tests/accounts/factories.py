@@ -1,13 +1,15 @@
-"""Factories for every model; data is built through the real services where it matters."""
+"""Customers, accounts, mandates and logins (staff with two-factor) for tests."""
 
 import datetime as dt
 
 import factory
 from allauth.account.models import EmailAddress
+from allauth.mfa.models import Authenticator
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
 
 from accounts.models import Account, Customer, CustomerType, PaymentMethod, SepaMandate
-from core.models import ApiKey, OutboxMessage
+from portal.roles import ensure_roles
 
 VALID_IBAN = "DE89370400440532013000"  # Commerzbank Köln test IBAN
 
@@ -71,26 +73,46 @@ class SepaMandateFactory(factory.django.DjangoModelFactory):
     signed_date = dt.date(2026, 1, 2)
 
 
-class OutboxMessageFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = OutboxMessage
-
-    channel = "EMAIL"
-    template = "test"
-    language = "de"
-    to_address = "someone@example.com"
-    subject = "Hallo"
-    body = "Text"
+def with_two_factor(user):
+    """Staff pages ask for two-factor set-up first; test staff have it."""
+    Authenticator.objects.create(user=user, type=Authenticator.Type.TOTP, data={"secret": "x"})
+    return user
 
 
-class ApiKeyFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = ApiKey
+def staff_user(email="agent@example.com", group="Agents", **extra):
+    """A staff login in the role `group` (none if empty), with two-factor set up."""
+    ensure_roles()
+    user = UserFactory(email=email, is_staff=True, **extra)
+    if group:
+        user.groups.add(Group.objects.get(name=group))
+    return with_two_factor(user)
 
-    name = "test"
-    prefix = factory.Sequence(lambda n: f"p{n:05d}")
-    hashed_key = "0" * 64
-    scopes = factory.LazyFunction(list)
+
+def account_with_mandate(**kwargs) -> Account:
+    account = AccountFactory(**kwargs)
+    SepaMandateFactory(account=account)
+    return account
+
+
+def account_with(number: str, first_name: str, last_name: str, *, direct_debit: bool = False, **customer) -> Account:
+    """An account of a named customer, paying by direct debit (with a mandate) or by transfer."""
+    account = AccountFactory(
+        number=number,
+        customer=CustomerFactory(first_name=first_name, last_name=last_name, **customer),
+        payment_method=PaymentMethod.SEPA if direct_debit else PaymentMethod.TRANSFER,
+    )
+    if direct_debit:
+        SepaMandateFactory(
+            account=account,
+            reference=f"MANDATE-{number}",
+            account_holder=f"{first_name} {last_name}",
+        )
+    return account
+
+
+def customer_with_account(**extra):
+    account = AccountFactory(customer=CustomerFactory(**extra))
+    return account.customer, account
 
 
 def onboarding_payload(**overrides) -> dict:

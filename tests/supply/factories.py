@@ -1,5 +1,5 @@
 """Tariffs and service agreements for tests, built through the real services
-where a service exists (supply set-up, confirmation)."""
+where a service exists (supply set-up, confirmation, import)."""
 
 import datetime as dt
 import io
@@ -13,8 +13,8 @@ from meters.identifiers import market_location_check_digit
 from meters.models import Utility
 from meters.services import PremiseData
 from supply.models import ServiceAgreement, Tariff, TariffPrice, TariffVersion
-from supply.services.agreements import SupplyRequest, agreement_confirm, supply_setup_submit
-from tests.factories import AccountFactory
+from supply.services.agreements import SupplyRequest, agreement_confirm, supply_import, supply_setup_submit
+from tests.accounts.factories import AccountFactory
 
 PREMISE = PremiseData(street="Lindenstraße", house_number="12", postcode="10969", city="Berlin")
 
@@ -115,6 +115,36 @@ def agreement_requested(
         account=account, premise=PREMISE, requests=[request_for(tariff, **request_options)], as_of=as_of
     )
     return agreement
+
+
+def supplied(
+    n: int = 1,
+    *,
+    account: Account | None = None,
+    start_date: dt.date = dt.date(2026, 1, 1),
+    start_read: str = "1000",
+    annual: str | None = "3650",
+    utility: str = Utility.ELECTRICITY,
+    as_of: dt.date | None = None,
+    language: str = "en",
+) -> ServiceAgreement:
+    """An ACTIVE supply imported with its start read (electricity unless told)."""
+    code = {Utility.ELECTRICITY: "STROM-BASIS", Utility.GAS: "GAS-BASIS", Utility.WATER: "WASSER"}[utility]
+    tariff = Tariff.objects.filter(code=code).first() or tariff_make(code=code, utility=utility)
+    obis = {Utility.ELECTRICITY: "1-0:1.8.0", Utility.GAS: "7-0:3.0.0", Utility.WATER: "8-0:1.0.0"}[utility]
+    request = request_for(
+        tariff,
+        n=n,
+        start_date=start_date,
+        start_reads={obis: Decimal(start_read)},
+        expected_annual_consumption=Decimal(annual) if annual else None,
+    )
+    return supply_import(
+        account=account or AccountFactory(customer__language=language),
+        premise=PREMISE,
+        request=request,
+        as_of=as_of or start_date,
+    )
 
 
 def agreement_confirmed(**options) -> ServiceAgreement:

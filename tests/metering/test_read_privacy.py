@@ -11,9 +11,9 @@ from meters.models import Read
 from supply.models import ServiceAgreement
 from supply.queries import supply_point_taken
 from supply.services.agreements import agreement_reject
-from tests.billing.agreement_data import agreement_requested, market_location_id
-from tests.billing.read_data import register_of, supplied
-from tests.factories import AccountFactory
+from tests.accounts.factories import AccountFactory
+from tests.meters.factories import register_of
+from tests.supply.factories import agreement_requested, market_location_id, supplied
 
 pytestmark = pytest.mark.django_db
 

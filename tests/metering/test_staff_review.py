@@ -8,8 +8,6 @@ from decimal import Decimal
 
 import pytest
 import time_machine
-from allauth.mfa.models import Authenticator
-from django.contrib.auth.models import Group
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
@@ -17,9 +15,9 @@ from core.models import OutboxMessage
 from metering.queries.review import review_queue
 from metering.services.intake import expected_range, read_submit
 from meters.models import Read, ReadReview
-from portal.roles import ensure_roles
-from tests.billing.read_data import PNG, at, daily_reads, register_of, supplied
-from tests.factories import AccountFactory, UserFactory
+from tests.accounts.factories import AccountFactory, staff_user
+from tests.meters.factories import PNG, at, daily_reads, register_of
+from tests.supply.factories import supplied
 
 pytestmark = pytest.mark.django_db
 
@@ -37,15 +35,6 @@ def frozen_now():
 @pytest.fixture(autouse=True)
 def media_in_tmp(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
-
-
-def staff_user(email="agent@example.com", group="Agents"):
-    ensure_roles()
-    user = UserFactory(email=email, is_staff=True)
-    if group:
-        user.groups.add(Group.objects.get(name=group))
-    Authenticator.objects.create(user=user, type=Authenticator.Type.TOTP, data={"secret": "x"})
-    return user
 
 
 @pytest.fixture

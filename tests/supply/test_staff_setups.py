@@ -7,8 +7,6 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
-from allauth.mfa.models import Authenticator
-from django.contrib.auth.models import Group
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -16,10 +14,9 @@ from django.urls import reverse
 from core.models import OutboxMessage
 from meters.models import Read
 from meters.services import read_record
-from portal.roles import ensure_roles
 from supply.models import ServiceAgreement
-from tests.billing.agreement_data import agreement_confirmed, agreement_requested, tariff_make
-from tests.factories import AccountFactory, UserFactory
+from tests.accounts.factories import AccountFactory, staff_user
+from tests.supply.factories import agreement_confirmed, agreement_requested, tariff_make
 
 pytestmark = pytest.mark.django_db
 
@@ -32,15 +29,6 @@ Status = ServiceAgreement.Status
 def frozen_today():
     with time_machine.travel(dt.datetime(2026, 11, 27, 10, 0, tzinfo=BERLIN), tick=False):
         yield
-
-
-def staff_user(email="agent@example.com", group="Agents"):
-    ensure_roles()
-    user = UserFactory(email=email, is_staff=True)
-    if group:
-        user.groups.add(Group.objects.get(name=group))
-    Authenticator.objects.create(user=user, type=Authenticator.Type.TOTP, data={"secret": "x"})
-    return user
 
 
 @pytest.fixture

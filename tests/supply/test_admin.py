@@ -5,7 +5,6 @@ from decimal import Decimal
 
 import pytest
 import time_machine
-from allauth.mfa.models import Authenticator
 from django.conf import settings
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -17,8 +16,8 @@ from meters import services as metering
 from meters.models import GasConversionFactor, Read, SupplyPoint, Utility
 from supply.models import ServiceAgreement, Tariff, TariffVersion
 from supply.services.agreements import supply_import
-from tests.billing.agreement_data import PREMISE, market_location_id, request_for, tariff_make
-from tests.factories import AccountFactory, CustomerFactory, UserFactory
+from tests.accounts.factories import AccountFactory, CustomerFactory, UserFactory, with_two_factor
+from tests.supply.factories import PREMISE, market_location_id, request_for, tariff_make
 
 pytestmark = pytest.mark.django_db
 
@@ -35,7 +34,7 @@ def today():
 @pytest.fixture
 def admin_client(client):
     user = UserFactory(email="admin@example.com", is_staff=True, is_superuser=True)
-    Authenticator.objects.create(user=user, type=Authenticator.Type.TOTP, data={"secret": "x"})
+    with_two_factor(user)
     client.force_login(user)
     client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
     client.user = user

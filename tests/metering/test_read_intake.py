@@ -23,8 +23,8 @@ from meters.readings import Verdict
 from meters.services import meter_install
 from supply.models import ServiceAgreement, Tariff
 from supply.services.agreements import supply_import
-from tests.billing.agreement_data import PREMISE, agreement_requested, request_for, tariff_make
-from tests.factories import AccountFactory, UserFactory
+from tests.accounts.factories import AccountFactory, UserFactory
+from tests.supply.factories import PREMISE, agreement_requested, request_for, tariff_make
 
 pytestmark = pytest.mark.django_db
 

@@ -23,7 +23,7 @@ from meters.readings import (
     read_estimate,
     register_value_at,
 )
-from tests.billing.agreement_data import market_location_id
+from tests.supply.factories import market_location_id
 
 BERLIN = ZoneInfo("Europe/Berlin")
 PREMISE = services.PremiseData(street="Lindenstraße", house_number="12", postcode="10969", city="Berlin")

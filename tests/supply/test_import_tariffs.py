@@ -16,8 +16,8 @@ from supply.management.commands.import_tariffs import Command
 from supply.models import Tariff, TariffPrice, TariffVersion
 from supply.services.agreements import supply_import
 from supply.services.tariffs import unit_price, version_on
-from tests.billing.agreement_data import PREMISE, request_for
-from tests.factories import AccountFactory, CustomerFactory
+from tests.accounts.factories import AccountFactory, CustomerFactory
+from tests.supply.factories import PREMISE, request_for
 
 pytestmark = pytest.mark.django_db
 

@@ -10,9 +10,9 @@ from django.test.utils import CaptureQueriesContext
 from core.models import OutboxMessage
 from meters.models import Meter, Premise, SupplyPoint, Utility
 from supply.models import ServiceAgreement
-from tests.billing.agreement_data import agreement_requested, market_location_id, tariff_make, version_add
-from tests.factories import AccountFactory, CustomerFactory
+from tests.accounts.factories import AccountFactory, CustomerFactory
 from tests.portal.test_api import ENGLISH, api_key, as_customer, with_key
+from tests.supply.factories import agreement_requested, market_location_id, tariff_make, version_add
 
 pytestmark = pytest.mark.django_db
 

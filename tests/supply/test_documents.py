@@ -9,8 +9,8 @@ from accounts.models import BillingPreferences, PaymentMethod
 from core.formats import money_format, percent_format
 from meters.models import GasConversionFactor, Utility
 from supply.documents import contract_summary_pdf, contract_term
-from tests.billing.agreement_data import agreement_requested, pdf_text, tariff_make, version_add
-from tests.factories import AccountFactory, CustomerFactory, SepaMandateFactory
+from tests.accounts.factories import AccountFactory, CustomerFactory, SepaMandateFactory
+from tests.supply.factories import agreement_requested, pdf_text, tariff_make, version_add
 
 pytestmark = pytest.mark.django_db
 

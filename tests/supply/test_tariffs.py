@@ -22,8 +22,8 @@ from supply.services.tariffs import (
     version_on,
     yearly_estimate,
 )
-from tests.billing.agreement_data import PREMISE, market_location_id, request_for, tariff_make, version_add
-from tests.factories import AccountFactory, CustomerFactory
+from tests.accounts.factories import AccountFactory, CustomerFactory
+from tests.supply.factories import PREMISE, market_location_id, request_for, tariff_make, version_add
 
 pytestmark = pytest.mark.django_db
 

@@ -5,7 +5,9 @@ import time_machine
 
 from core.apikeys import api_key_create, api_key_revoke
 from meters.models import Read
-from tests.billing.read_import_data import NOW, OBIS, at, plausible, serial, supplied
+from tests.metering.factories import NOW, OBIS, plausible, serial
+from tests.meters.factories import at
+from tests.supply.factories import supplied
 
 pytestmark = pytest.mark.django_db
 
@@ -21,7 +23,7 @@ def frozen_clock():
 
 @pytest.fixture
 def supply():
-    return supplied(1)
+    return supplied(1, language="de")
 
 
 def key(*scopes: str) -> str:

@@ -10,10 +10,9 @@ from django.urls import reverse
 
 from core.models import OutboxMessage
 from supply.models import ServiceAgreement
-from tests.billing.agreement_data import market_location_id, tariff_make
-from tests.billing.test_supply_setup_views import nothing_saved, payload, wrong_check_digit
-from tests.factories import AccountFactory, UserFactory
-from tests.portal.test_staff_setups import staff_user
+from tests.accounts.factories import AccountFactory, UserFactory, staff_user
+from tests.supply.factories import market_location_id, tariff_make
+from tests.supply.test_supply_setup_views import nothing_saved, payload, wrong_check_digit
 
 pytestmark = pytest.mark.django_db
 

@@ -14,14 +14,8 @@ from supply import tasks
 from supply.models import ServiceAgreement
 from supply.services import agreements
 from supply.services.agreements import TRANSITIONS, IllegalTransition
-from tests.billing.agreement_data import (
-    agreement_confirmed,
-    agreement_requested,
-    market_location_id,
-    pdf_text,
-    tariff_make,
-)
-from tests.factories import AccountFactory
+from tests.accounts.factories import AccountFactory
+from tests.supply.factories import agreement_confirmed, agreement_requested, market_location_id, pdf_text, tariff_make
 
 pytestmark = pytest.mark.django_db
 

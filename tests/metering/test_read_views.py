@@ -18,9 +18,9 @@ from metering.services.intake import IntakeResult, expected_range
 from metering.views import verdict_of
 from meters.models import GasConversionFactor, Read, Utility
 from supply.models import ServiceAgreement
-from tests.billing.agreement_data import agreement_requested
-from tests.billing.read_data import PNG, at, daily_reads, register_of, supplied
-from tests.factories import AccountFactory
+from tests.accounts.factories import AccountFactory
+from tests.meters.factories import PNG, at, daily_reads, register_of
+from tests.supply.factories import agreement_requested, supplied
 
 pytestmark = pytest.mark.django_db
 

@@ -1,14 +1,14 @@
 import pytest
 import time_machine
-from allauth.mfa.models import Authenticator
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from metering.models import ReadImportJob
 from meters.models import Read
-from tests.billing.read_import_data import NOW, OBIS, at, plausible, serial, supplied
-from tests.factories import UserFactory
-from tests.portal.test_staff import staff_user
+from tests.accounts.factories import UserFactory, staff_user, with_two_factor
+from tests.metering.factories import NOW, OBIS, plausible, serial
+from tests.meters.factories import at
+from tests.supply.factories import supplied
 
 pytestmark = pytest.mark.django_db
 
@@ -67,7 +67,7 @@ def test_anonymous_visitors_are_sent_to_sign_in(client):
 
 def test_staff_without_the_metering_permission_are_refused(client):
     user = UserFactory(email="it@example.com", is_staff=True)
-    Authenticator.objects.create(user=user, type=Authenticator.Type.TOTP, data={"secret": "x"})
+    with_two_factor(user)
     client.force_login(user)
     job = ReadImportJob.objects.create(file_name="x.csv", file="read-imports/x.csv")
 
@@ -79,7 +79,7 @@ def test_staff_without_the_metering_permission_are_refused(client):
 
 
 def test_customers_may_not_upload_reads(client):
-    supply = supplied(1)
+    supply = supplied(1, language="de")
     client.force_login(supply.account.customer.user)
 
     assert client.get(reverse("staff:read_import")).status_code == 403
@@ -91,7 +91,7 @@ def test_customers_may_not_upload_reads(client):
 def test_an_upload_is_imported_in_the_background_and_its_page_shows_the_result(
     agent_client, agent, django_capture_on_commit_callbacks
 ):
-    supplied(1)
+    supplied(1, language="de")
 
     response = post_upload(agent_client, good_and_bad(), django_capture_on_commit_callbacks)
 
@@ -111,7 +111,7 @@ def test_an_upload_is_imported_in_the_background_and_its_page_shows_the_result(
 
 
 def test_the_report_of_rejected_rows_can_be_downloaded(agent_client, django_capture_on_commit_callbacks):
-    supplied(1)
+    supplied(1, language="de")
     post_upload(agent_client, good_and_bad(), django_capture_on_commit_callbacks)
     job = ReadImportJob.objects.get()
 
@@ -161,7 +161,7 @@ def test_a_file_that_cannot_be_imported_is_refused_at_once(
 
 
 def test_semicolons_and_a_byte_order_mark_are_fine(agent_client, django_capture_on_commit_callbacks):
-    supplied(1)
+    supplied(1, language="de")
     value = str(plausible(at(2026, 2, 1))).replace(".", ",")
     content = "\ufeff" + HEADER.replace(",", ";") + f"{serial(1)};{OBIS};2026-02-01;{value};smart\n"
 

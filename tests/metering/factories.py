@@ -1,4 +1,5 @@
-"""Supplies and CSV files for the bulk read import's tests."""
+"""Read intake test data: the bulk read import's CSV files and the values
+the load profile expects for the supplies it reads into."""
 
 import csv
 import datetime as dt
@@ -7,10 +8,6 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from meters.profiles import profile_use_between
-from supply.models import ServiceAgreement, Tariff
-from supply.services.agreements import supply_import
-from tests.billing.agreement_data import PREMISE, request_for, tariff_make
-from tests.factories import AccountFactory
 
 BERLIN = ZoneInfo("Europe/Berlin")
 NOW = dt.datetime(2026, 6, 30, 12, tzinfo=BERLIN)
@@ -21,22 +18,9 @@ OBIS = "1-0:1.8.0"
 HEADER = ["meter_serial", "obis", "read_at", "value", "source"]
 
 
-def at(year: int, month: int, day: int, hour: int = 0) -> dt.datetime:
-    return dt.datetime(year, month, day, hour, tzinfo=BERLIN)
-
-
 def serial(n: int) -> str:
     """The meter number request_for gives supply `n`."""
     return f"1ESY{n:08d}"
-
-
-def supplied(n: int = 1, *, start_date: dt.date = START, as_of: dt.date = START) -> ServiceAgreement:
-    """An ACTIVE electricity supply from 1 January 2026 with its start read of 1000 kWh."""
-    tariff = Tariff.objects.filter(code="STROM-BASIS").first() or tariff_make()
-    request = request_for(
-        tariff, n=n, start_date=start_date, start_reads={OBIS: START_READ}, expected_annual_consumption=ANNUAL
-    )
-    return supply_import(account=AccountFactory(), premise=PREMISE, request=request, as_of=as_of)
 
 
 def plausible(moment: dt.datetime) -> Decimal:

@@ -1,19 +1,29 @@
-"""Issued invoices built directly (lines, readings, details, snapshots), so
-the document and delivery tests do not depend on the bill calculation.
+"""Billing test data: bills through the real invoicing (billed_year), issued
+invoices and credit notes built directly, and ledger bookings.
 
-The example: electricity for 2026 with a price change on 1 July, 3,000 kWh
+invoice_make builds a complete document (lines, reading, details, snapshots)
+so the document and delivery tests do not depend on the bill calculation; its
+example: electricity for 2026 with a price change on 1 July, 3,000 kWh
 (start read, end interpolated), standing charge 120 EUR a year, 19 % VAT.
 """
 
 import datetime as dt
+import itertools
 from decimal import Decimal
 
-from accounts.models import BillingPreferences
-from billing.models import BillingSettings, Invoice, InvoiceLine, InvoiceReading
+from accounts.models import Account, BillingPreferences
+from billing.models import BillingSettings, Instalment, Invoice, InvoiceLine, InvoiceReading, LedgerEntry
+from billing.services.invoicing import bill_account
+from billing.services.ledger import entry_open_amount, ledger_book, ledger_clear
 from core import clock
-from tests.factories import AccountFactory, CustomerFactory
+from core.money import round_money
+from meters.models import Read
+from tests.accounts.factories import AccountFactory, CustomerFactory
+from tests.meters.factories import at, register_of
+from tests.supply.factories import supplied
 
 D = Decimal
+_numbers = itertools.count(1)
 MALO = "50000000017"
 
 LINES = [
@@ -270,3 +280,165 @@ def credit_note_make(invoice: Invoice, *, number: str = "GS2027-000001", reason:
     )
     Invoice.objects.filter(pk=invoice.pk).update(status=Invoice.Status.CANCELLED)
     return note
+
+
+def _vat_sqlite_can_check(gross: Decimal) -> Decimal:
+    """19 % VAT in the gross, moved by a cent where SQLite's floating-point CHECK
+    (gross = net + VAT) would refuse the exact decimal split."""
+    vat = round_money(gross * Decimal(19) / Decimal(119))
+    for candidate in (vat, vat - Decimal("0.01"), vat + Decimal("0.01"), Decimal("0.00")):
+        if float(gross - candidate) + float(candidate) == float(gross):
+            return candidate
+    return Decimal("0.00")
+
+
+def _free_period(account: Account, period_end: dt.date) -> tuple[dt.date, dt.date]:
+    """The calendar month ending on `period_end`, or the latest earlier one the
+    account has no live bill for (one live bill per account and period)."""
+    period_start = period_end.replace(day=1)
+    live = account.invoices.filter(status__in=[Invoice.Status.HELD, Invoice.Status.ISSUED]).exclude(
+        kind=Invoice.Kind.CREDIT_NOTE
+    )
+    while live.filter(period_start=period_start).exists():
+        period_end = period_start - dt.timedelta(days=1)
+        period_start = period_end.replace(day=1)
+    return period_start, period_end
+
+
+def invoice_issued(
+    account: Account,
+    *,
+    number: str | None = None,
+    gross: Decimal | str | None = None,
+    nets: dict[str, str] | None = None,
+    issue_date: dt.date | None = None,
+    due_date: dt.date | None = None,
+    period_start: dt.date | None = None,
+    period_end: dt.date | None = None,
+    kind: str = Invoice.Kind.INVOICE,
+    status: str = Invoice.Status.ISSUED,
+    customer_name: str | None = None,
+    book: bool = True,
+    clear: bool = False,
+) -> Invoice:
+    """An issued bill and its INVOICE debit on the ledger (key "invoice:<id>"),
+    booked as billing.services.invoicing books it.
+
+    `nets` (VAT rate -> net) gives one consumption line per rate; `gross` alone
+    gives a bill without lines with 19 % VAT in it; neither is 100.00 net at
+    19 %. Without a number one is made up. The issue date defaults to 15 January
+    2026, or 14 days before `due_date`; the due date to 14 days after the issue
+    date. The period defaults to the month before the issue date (the latest
+    earlier month the account has no bill for yet); a `period_start` alone is a
+    one-day period. `book=False` leaves the ledger alone; `clear=True` clears
+    the debit against any credit on the account."""
+    number = number or f"R-T-{next(_numbers):06d}"
+    if issue_date is None:
+        issue_date = due_date - dt.timedelta(days=14) if due_date else dt.date(2026, 1, 15)
+    if period_start is None:
+        period_start, period_end = _free_period(account, period_end or issue_date.replace(day=1) - dt.timedelta(days=1))
+    period_end = period_end or period_start
+    if gross is not None and nets is None:
+        gross_total = Decimal(gross)
+        vat_total = _vat_sqlite_can_check(gross_total)
+        net_total = gross_total - vat_total
+        lines = {}
+    else:
+        lines = {rate: Decimal(net) for rate, net in (nets or {"0.19": "100.00"}).items()}
+        net_total = sum(lines.values(), Decimal("0.00"))
+        vat_total = sum((round_money(net * Decimal(rate)) for rate, net in lines.items()), Decimal("0.00"))
+        gross_total = net_total + vat_total
+    invoice = Invoice.objects.create(
+        account=account,
+        number=number,
+        kind=kind,
+        status=status,
+        period_start=period_start,
+        period_end=period_end,
+        issue_date=issue_date,
+        due_date=due_date or issue_date + dt.timedelta(days=14),
+        net_total=net_total,
+        vat_total=vat_total,
+        gross_total=gross_total,
+        customer_name=customer_name or account.customer.display_name,
+        customer_address="\n".join(account.billing_address_lines),
+    )
+    for position, (rate, net) in enumerate(lines.items(), start=1):
+        InvoiceLine.objects.create(
+            invoice=invoice,
+            position=position,
+            kind=InvoiceLine.Kind.CONSUMPTION,
+            description=f"Electricity {rate}",
+            utility="ELECTRICITY",
+            quantity=Decimal("100"),
+            unit="kWh",
+            unit_price=net / 100,
+            net_amount=net,
+            vat_rate=Decimal(rate),
+            period_start=period_start,
+            period_end=period_end,
+        )
+    if book:
+        ledger_book(
+            account=account,
+            kind=LedgerEntry.Kind.INVOICE,
+            amount=invoice.gross_total,
+            booked_on=issue_date,
+            key=f"invoice:{invoice.pk}",
+            text=f"Invoice {number}",
+            invoice=invoice,
+            reference=number,
+            due_date=invoice.due_date,
+        )
+    if clear:
+        ledger_clear(account=account)
+    return invoice
+
+
+def billed_year(*, n: int = 1, account: Account | None = None, end_value: str = "4650", as_of=dt.date(2027, 1, 5)):
+    """An electricity supply over 2026 (1000 -> end_value kWh), billed on `as_of`:
+    3650 kWh x 0.30 + 120.00 standing charge = 1215.00 net, 230.85 VAT, 1445.85 gross."""
+    agreement = supplied(n=n, account=account, start_date=dt.date(2026, 1, 1), start_read="1000")
+    BillingPreferences.objects.update_or_create(
+        account=agreement.account, defaults={"frequency": "ANNUAL", "budget_billing": False}
+    )
+    Read.objects.create(
+        register=register_of(agreement), taken_at=at(2027, 1, 1), value=Decimal(end_value), source="CUSTOMER"
+    )
+    outcome = bill_account(account=agreement.account, as_of=as_of)
+    return Invoice.objects.get(pk=outcome.invoice_id)
+
+
+def payment_book(account: Account, amount: str, *, day: dt.date, key: str) -> LedgerEntry:
+    """A payment received and cleared against the oldest open items."""
+    entry, _created = ledger_book(
+        account=account,
+        kind=LedgerEntry.Kind.PAYMENT,
+        amount=-Decimal(amount),
+        booked_on=day,
+        key=key,
+        text="Payment",
+        reference=key,
+    )
+    ledger_clear(account=account)
+    return entry
+
+
+def instalment(account: Account, *, amount: Decimal, due_date: dt.date) -> Instalment:
+    entry, _created = ledger_book(
+        account=account,
+        kind=LedgerEntry.Kind.INSTALMENT,
+        amount=amount,
+        booked_on=due_date - dt.timedelta(days=14),
+        key=f"instalment:{account.pk}:{due_date}",
+        text="Instalment",
+        due_date=due_date,
+    )
+    return Instalment.objects.create(account=account, due_date=due_date, amount=amount, ledger_entry=entry)
+
+
+def invoice_open(invoice: Invoice) -> Decimal:
+    return sum(
+        (entry_open_amount(entry=entry) for entry in LedgerEntry.objects.filter(invoice=invoice, amount__gt=0)),
+        Decimal("0.00"),
+    )

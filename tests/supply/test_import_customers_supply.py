@@ -11,6 +11,7 @@ from portal.management.commands.import_customers import Command
 from supply.models import ServiceAgreement
 from supply.services import agreements
 from supply.services.imports import SUPPLY_COLUMNS
+from tests.accounts.factories import AccountFactory
 from tests.accounts.test_import_customers import (
     COLUMNS,
     business,
@@ -19,8 +20,7 @@ from tests.accounts.test_import_customers import (
     run_import_expecting_rejections,
     write_csv,
 )
-from tests.billing.agreement_data import agreement_requested, market_location_id, tariff_make, version_add
-from tests.factories import AccountFactory
+from tests.supply.factories import agreement_requested, market_location_id, tariff_make, version_add
 
 pytestmark = pytest.mark.django_db
 

@@ -1,18 +1,15 @@
-"""Helpers for the ticket tests: the seeded queues and rules, agents with
-queue memberships, tickets through the real service, issued invoices."""
+"""Support test data: the seeded queues and rules, agents with queue
+memberships, tickets through the real service."""
 
 import datetime as dt
-from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from allauth.mfa.models import Authenticator
 from django.contrib.auth.models import Group, Permission
 
-from billing.models import Invoice
 from support.models import Queue, Ticket
 from support.services.seed import support_seed
 from support.services.tickets import ticket_create
-from tests.factories import AccountFactory, CustomerFactory, UserFactory
+from tests.accounts.factories import UserFactory, customer_with_account, with_two_factor
 
 BERLIN = ZoneInfo("Europe/Berlin")
 AGENT_PERMISSIONS = ["view_ticket", "work_ticket"]
@@ -43,17 +40,6 @@ def supervisor_make(**extra):
     return with_two_factor(user)
 
 
-def with_two_factor(user):
-    """Staff pages ask for two-factor set-up first; test staff have it."""
-    Authenticator.objects.create(user=user, type=Authenticator.Type.TOTP, data={"secret": "x"})
-    return user
-
-
-def customer_with_account(**extra):
-    account = AccountFactory(customer=CustomerFactory(**extra))
-    return account.customer, account
-
-
 def ticket_make(
     *, customer=None, as_of=None, kind=Ticket.Kind.INQUIRY, topic="", subject="Question", body="Hello", **extra
 ):
@@ -68,25 +54,4 @@ def ticket_make(
         topic=topic,
         as_of=as_of or berlin(2026, 3, 2, 9, 0),
         **extra,
-    )
-
-
-def invoice_issued(*, account, number: str, gross: str = "119.00", month: int | None = None) -> Invoice:
-    """An issued monthly bill; each one of an account needs its own month."""
-    month = month or account.invoices.count() + 1
-    gross_amount = Decimal(gross)
-    net = (gross_amount / Decimal("1.19")).quantize(Decimal("0.01"))
-    return Invoice.objects.create(
-        account=account,
-        number=number,
-        status=Invoice.Status.ISSUED,
-        period_start=dt.date(2025, month, 1),
-        period_end=dt.date(2025, month, 28),
-        issue_date=dt.date(2026, 2, 3),
-        due_date=dt.date(2026, 2, 17),
-        net_total=net,
-        vat_total=gross_amount - net,
-        gross_total=gross_amount,
-        customer_name=account.customer.display_name,
-        customer_address="\n".join(account.billing_address_lines),
     )

@@ -13,8 +13,8 @@ from core.models import OutboxMessage
 from meters.models import Meter, Premise, Register, SupplyPoint
 from supply import forms as billing_forms
 from supply.models import ServiceAgreement
-from tests.billing.agreement_data import agreement_requested, market_location_id, tariff_make
-from tests.factories import AccountFactory, UserFactory
+from tests.accounts.factories import AccountFactory, UserFactory
+from tests.supply.factories import agreement_requested, market_location_id, tariff_make
 
 pytestmark = pytest.mark.django_db
 
