@@ -1,4 +1,4 @@
-"""Admin for bill runs and dunning holds (read-only) and the company's billing settings."""
+"""Admin for bill runs (read-only) and the company's billing settings."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
-from billing.models import BillingSettings, BillRun, BillRunItem, DunningHold
+from billing.models import BillingSettings, BillRun, BillRunItem
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -48,14 +48,6 @@ class BillRunItemAdmin(ReadOnlyAdmin):
     search_fields = ("account__number", "=run__id")
     list_select_related = ("run", "account")
     show_full_result_count = False
-
-
-@admin.register(DunningHold)
-class DunningHoldAdmin(ReadOnlyAdmin):
-    list_display = ("account", "invoice", "reason", "source", "created_at", "released_at")
-    list_filter = ("reason",)
-    search_fields = ("account__number", "invoice__number", "source")
-    list_select_related = ("account", "invoice")
 
 
 @admin.register(BillingSettings)

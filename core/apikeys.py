@@ -16,6 +16,8 @@ KNOWN_SCOPES = (
     "payments:write",
     "supply:write",
     "billing:read",
+    "arrears:read",
+    "arrears:write",
 )
 
 

@@ -370,6 +370,8 @@ class SepaCollection(models.Model):
         verbose_name=_("payment"),
     )
     return_reason_code = models.CharField(_("return reason"), max_length=4, blank=True)
+    # The text on the debtor's statement of a collection asked for ahead of its file.
+    remittance = models.CharField(_("remittance information"), max_length=140, blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:

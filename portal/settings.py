@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "metering",
     "billing",
     "payments",
+    "arrears",
     "support",
     "portal",
 ]
@@ -216,6 +217,8 @@ CELERY_BEAT_SCHEDULE = {
     "escalate-tickets": {"task": "support.tasks.escalate_tickets", "schedule": crontab(minute="*/10")},
     "fetch-support-mail": {"task": "support.tasks.fetch_support_mail", "schedule": crontab(minute="*/5")},
     "sepa-collect": {"task": "payments.tasks.sepa_collect_due", "schedule": crontab(hour=6, minute=0)},
+    # Before the direct-debit run, so that amounts presented again go into its file.
+    "dunning-run": {"task": "arrears.tasks.dunning_run_daily", "schedule": crontab(hour=5, minute=0)},
 }
 
 # --- Support mailbox (IMAP; without a host, .eml files in var/support-mail) --
@@ -256,6 +259,10 @@ PAYMENT_PROVIDERS = ["payments.providers.stripe.StripeProvider", "payments.provi
 SEPA_PRENOTIFICATION_DAYS = env.int("SEPA_PRENOTIFICATION_DAYS", default=14)
 # What a returned direct debit costs the customer (EUR, e.g. "3.50"); 0 books no fee.
 SEPA_RETURN_FEE = env.str("SEPA_RETURN_FEE", default="0")
+
+# --- Arrears (the procedures, levels, fees and plan rules are admin settings) --
+# A returned payment holds the account's reminders this many days for a review.
+DUNNING_RETURN_REVIEW_DAYS = env.int("DUNNING_RETURN_REVIEW_DAYS", default=7)
 
 # --- Security --------------------------------------------------------------
 SESSION_COOKIE_HTTPONLY = True

@@ -58,6 +58,8 @@ urlpatterns = [
     path("staff/bill-runs/", include("billing.urls.staff_runs")),
     path("bills/", include("billing.urls.bills")),
     path("staff/bills/", include("billing.urls.staff_bills")),
+    path("arrears/", include("arrears.urls.arrears")),
+    path("staff/arrears/", include("arrears.urls.staff")),
     path("service/", include("support.urls.tickets")),
     path("help/", include("support.urls.help")),
     path("staff/tickets/", include("support.urls.staff")),

@@ -70,6 +70,7 @@ ADMIN_MOVED = {
     **{("billing", model): "supply" for model in ("tariff", "tariffversion", "tariffprice", "vatrate")},
     ("billing", "serviceagreement"): "supply",
     ("billing", "billingpreferences"): "accounts",
+    ("billing", "dunninghold"): "arrears",
     **{
         ("metering", model): "meters"
         for model in (

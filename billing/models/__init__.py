@@ -1,7 +1,6 @@
 """Billing's models, one module a topic: settings, invoices and ledger, bill runs."""
 
 from billing.models.invoices import (
-    DunningHold,
     Instalment,
     Invoice,
     InvoiceLine,
@@ -17,7 +16,6 @@ __all__ = [
     "BillRun",
     "BillRunItem",
     "BillingSettings",
-    "DunningHold",
     "Instalment",
     "Invoice",
     "InvoiceLine",

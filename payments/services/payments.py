@@ -18,14 +18,14 @@ from django.db.models import Sum
 from django.utils.translation import gettext as _
 
 from accounts.models import Account, SepaMandate
-from billing.models import DunningHold, Invoice, LedgerEntry
-from billing.services.holds import hold_put
+from billing.models import Invoice, LedgerEntry
 from billing.services.ledger import account_balance, ledger_book, ledger_clear, ledger_credit_cancel
 from core import clock
 from core.money import round_money
 from payments.models import Payment, PaymentMethod, PaymentSource, Refund
 from payments.providers import provider_get
 from payments.providers.base import ProviderError
+from payments.signals import payment_booked, payment_returned
 
 ZERO = Decimal("0.00")
 MANUAL_METHODS = (PaymentMethod.CASH, PaymentMethod.CHEQUE, PaymentMethod.TRANSFER)
@@ -92,6 +92,7 @@ def payment_book(*, payment: Payment, as_of: dt.date, prefer: list[LedgerEntry] 
         if payment.invoice is not None:
             preferred = invoice_debits(payment.invoice) + preferred
         ledger_clear(account=payment.account, prefer=preferred)
+        payment_booked.send(sender=Payment, payment=payment, as_of=as_of)
     return payment
 
 
@@ -375,12 +376,12 @@ def payment_return(
     as_of: dt.date,
     reason_code: str,
     fee: Decimal | None = None,
-    reason: str = DunningHold.Reason.DIRECT_DEBIT_RETURNED,
+    reason: str = "DIRECT_DEBIT_RETURNED",
 ) -> Payment:
     """A payment that came back (a returned direct debit, a chargeback): the
     items it settled are open again, a PAYMENT_RETURN debit cancels its
-    credit, the bank's fee is booked when given, and the account gets a dunning
-    hold for an agent to deal with. A payment returned before is returned unchanged."""
+    credit, the bank's fee is booked when given, and `payment_returned` tells
+    the apps above (arrears holds the account's dunning for a review). A payment returned before is returned unchanged."""
     with transaction.atomic():
         payment = (
             Payment.objects.select_for_update(of=("self",)).select_related("account", "ledger_entry").get(pk=payment.pk)
@@ -415,6 +416,6 @@ def payment_return(
         payment.return_reason_code = reason_code[:4]
         payment.returned_on = as_of
         payment.save(update_fields=["status", "return_entry", "return_reason_code", "returned_on"])
-        hold_put(account=payment.account, reason=reason, source=f"payment:{payment.pk}", note=reason_code)
         ledger_clear(account=payment.account)
+        payment_returned.send(sender=Payment, payment=payment, kind=reason, reason_code=reason_code, as_of=as_of)
     return payment

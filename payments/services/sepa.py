@@ -9,11 +9,17 @@ credits it, or an agent marks the file confirmed); then the payment is booked
 and settles the very invoices and instalments it collected. A returned
 collection never becomes a credit and so never needs undoing. Entries of a
 returned collection are not collected again automatically: dunning takes
-over. Invoices under a dunning hold (dispute, payment plan) are not collected."""
+over. Items a higher app holds back (arrears: a dispute, a payment plan)
+are not collected: it registers a filter with `collection_exclusion_register`.
+A higher app may also ask for one collection of given items and amounts
+(`sepa_collection_request`: a payment-plan instalment, an overdue amount
+presented again): it is pre-notified at once and goes into the file of its
+collection date."""
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -26,7 +32,6 @@ from django.utils.translation import gettext as _
 
 from accounts.models import Account, PaymentMethod, SepaMandate
 from billing.models import BillingSettings, LedgerClearing, LedgerEntry
-from billing.services.holds import active_holds
 from core import clock
 from core.communications import message_send
 from payments.files.pain008 import FIRST, RECURRING, Creditor, DirectDebit, next_banking_day, pain008_build
@@ -49,6 +54,14 @@ PENDING_STATES = (
     SepaCollection.Status.SUBMITTED,
 )
 REMITTANCE_MAX = 140
+# Filters (each a callable giving an Exists over LedgerEntry) of items not to collect.
+_exclusions: list[Callable[[], Exists]] = []
+
+
+def collection_exclusion_register(exclusion: Callable[[], Exists]) -> None:
+    """Items matching `exclusion()` are left out of the collections (registered once)."""
+    if exclusion not in _exclusions:
+        _exclusions.append(exclusion)
 
 
 @dataclass(frozen=True)
@@ -104,19 +117,15 @@ def sepa_collections_plan(*, collection_date: dt.date) -> list[PlannedCollection
     held = SepaCollection.ledger_entries.through.objects.filter(
         ledgerentry_id=OuterRef("pk"), sepacollection__status__in=HOLDING_STATES
     )
-    disputed = active_holds().filter(invoice_id=OuterRef("invoice_id"))
-    entries = list(
-        LedgerEntry.objects.filter(
-            account_id__in=list(mandates),
-            kind__in=COLLECTED_KINDS,
-            amount__gt=0,
-            due_date__lte=collection_date,
-        )
-        .exclude(Exists(held))
-        .exclude(Exists(disputed))
-        .select_related("invoice")
-        .order_by("account_id", "due_date", "id")
-    )
+    candidates = LedgerEntry.objects.filter(
+        account_id__in=list(mandates),
+        kind__in=COLLECTED_KINDS,
+        amount__gt=0,
+        due_date__lte=collection_date,
+    ).exclude(Exists(held))
+    for exclusion in _exclusions:
+        candidates = candidates.exclude(exclusion())
+    entries = list(candidates.select_related("invoice").order_by("account_id", "due_date", "id"))
     cleared = dict(
         LedgerClearing.objects.filter(debit_id__in=[entry.pk for entry in entries], reversed_at__isnull=True)
         .values("debit_id")
@@ -225,7 +234,14 @@ def sepa_collect(*, as_of: dt.date, dry_run: bool = False) -> CollectionRun:
     if existing is not None:
         return CollectionRun(collection_date=collection_date, batch=existing, created=False, planned=[])
     plans = sepa_collections_plan(collection_date=collection_date)
-    if dry_run or not plans:
+    requested = list(
+        SepaCollection.objects.filter(
+            batch__isnull=True, status=SepaCollection.Status.PLANNED, collection_date=collection_date
+        )
+        .select_related("mandate", "account__customer")
+        .order_by("id")
+    )
+    if dry_run or not (plans or requested):
         return CollectionRun(collection_date=collection_date, batch=None, created=False, planned=plans)
     creditor = _creditor()
     debits = [
@@ -242,15 +258,47 @@ def sepa_collect(*, as_of: dt.date, dry_run: bool = False) -> CollectionRun:
         )
         for plan in plans
     ]
-    content, message_id = pain008_build(creditor=creditor, collection_date=collection_date, debits=debits)
+    requested_debits = [
+        DirectDebit(
+            end_to_end_id=collection.end_to_end_id,
+            amount=collection.amount,
+            debtor_name=collection.mandate.account_holder,
+            iban=collection.mandate.iban,
+            bic=collection.mandate.bic,
+            mandate_reference=collection.mandate.reference,
+            mandate_signed=collection.mandate.signed_date,
+            sequence_type=collection.sequence_type,
+            remittance=collection.remittance,
+        )
+        for collection in requested
+    ]
+    content, message_id = pain008_build(
+        creditor=creditor, collection_date=collection_date, debits=debits + requested_debits
+    )
     now = clock.now()
     with transaction.atomic():
         batch = SepaBatch.objects.create(
             collection_date=collection_date,
             message_id=message_id,
-            total=sum((plan.amount for plan in plans), ZERO),
-            count=len(plans),
+            total=sum((plan.amount for plan in plans), ZERO) + sum((c.amount for c in requested), ZERO),
+            count=len(plans) + len(requested),
         )
+        for collection, debit in zip(requested, requested_debits, strict=True):
+            collection.payment = Payment.objects.create(
+                account=collection.account,
+                amount=collection.amount,
+                method=PayMethod.SEPA_DIRECT_DEBIT,
+                status=Payment.Status.PENDING,
+                provider="sepa",
+                reference=collection.end_to_end_id,
+                source=PaymentSource.SEPA,
+                received_on=collection_date,
+                payer_name=collection.mandate.account_holder,
+                remittance=debit.remittance,
+            )
+            collection.batch = batch
+            collection.status = SepaCollection.Status.PRE_NOTIFIED
+            collection.save(update_fields=["payment", "batch", "status"])
         batch.file.save(f"pain.008-{collection_date:%Y-%m-%d}.xml", ContentFile(content), save=True)
         for plan, debit in zip(plans, debits, strict=True):
             payment = Payment.objects.create(
@@ -280,6 +328,59 @@ def sepa_collect(*, as_of: dt.date, dry_run: bool = False) -> CollectionRun:
             collection.ledger_entries.set([item.entry for item in plan.items])
             _prenotify(plan=plan, collection_date=collection_date, creditor=creditor)
     return CollectionRun(collection_date=collection_date, batch=batch, created=True, planned=plans)
+
+
+def sepa_collection_request(
+    *,
+    account: Account,
+    mandate: SepaMandate,
+    items: list[tuple[LedgerEntry, Decimal]],
+    as_of: dt.date,
+    tag: str,
+    not_before: dt.date | None = None,
+) -> SepaCollection | None:
+    """One collection of `items` (each entry with the amount to collect of it)
+    for the first collection date after the pre-notification period (and not
+    before `not_before`) whose file is not yet written. The customer is
+    pre-notified now; the daily run puts it into that date's file. The same
+    `tag` for the same account and date asks once. None when there is nothing to collect."""
+    amount = sum((part for _entry, part in items), ZERO)
+    if amount <= 0:
+        return None
+    collection_date = collection_date_for(as_of=as_of)
+    if not_before is not None and collection_date < not_before:
+        collection_date = next_banking_day(not_before)
+    while SepaBatch.objects.filter(collection_date=collection_date).exists():
+        collection_date = next_banking_day(collection_date + dt.timedelta(days=1))
+    end_to_end = f"{account.number}-{collection_date:%Y%m%d}-{tag}"[:35]
+    existing = SepaCollection.objects.filter(end_to_end_id=end_to_end).first()
+    if existing is not None:
+        return existing
+    used = SepaCollection.objects.filter(mandate=mandate).exclude(status=SepaCollection.Status.CANCELLED).exists()
+    plan = PlannedCollection(
+        account=account,
+        mandate=mandate,
+        items=[PlannedItem(entry=entry, amount=part) for entry, part in items],
+        credit=ZERO,
+        amount=amount,
+        sequence_type=RECURRING if used else FIRST,
+        end_to_end_id=end_to_end,
+    )
+    with transaction.atomic():
+        collection = SepaCollection.objects.create(
+            account=account,
+            mandate=mandate,
+            amount=amount,
+            collection_date=collection_date,
+            sequence_type=plan.sequence_type,
+            end_to_end_id=end_to_end,
+            status=SepaCollection.Status.PLANNED,
+            pre_notified_at=clock.now(),
+            remittance=_remittance(plan),
+        )
+        collection.ledger_entries.set([entry for entry, _part in items])
+        _prenotify(plan=plan, collection_date=collection_date, creditor=_creditor())
+    return collection
 
 
 def sepa_collection_confirm(*, collection_id: int, as_of: dt.date) -> bool:

@@ -21,8 +21,9 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from accounts.models import Account, Customer
-from billing.models import BillingSettings, DunningHold, Invoice
-from billing.services.holds import hold_put, hold_release
+from arrears.models import DunningHold
+from arrears.services.holds import hold_put, hold_release
+from billing.models import BillingSettings, Invoice
 from core.communications import Attachment, NoAddressForChannel, Recipient, message_send
 from core.sequences import sequence_take
 from meters.models import Utility

@@ -1,0 +1,12 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class ArrearsConfig(AppConfig):
+    name = "arrears"
+    verbose_name = _("Collections / Forderungsmanagement")
+
+    def ready(self) -> None:
+        from arrears import receivers
+
+        receivers.connect()
