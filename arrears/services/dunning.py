@@ -350,9 +350,8 @@ def disconnection_allowed(
     if any(utility in ENERGY for utility in utilities):
         threshold = disconnection_threshold(account=account, as_of=as_of)
         if arrears_amount < threshold:
-            return False, _(
-                "undisputed arrears below twice the monthly instalment or a sixth of the yearly bill (%(threshold)s EUR)"
-            ) % {"threshold": f"{threshold:.2f}"}
+            message = _("undisputed arrears below twice the monthly instalment or a sixth of the yearly bill")
+            return False, f"{message} ({threshold:.2f} EUR)"
     return True, ""
 
 

@@ -27,12 +27,13 @@ from arrears.queries.arrears import (
     current_case,
     procedure_for,
 )
-from arrears.services.holds import hold_put, hold_release
+from arrears.services.holds import active_holds, hold_put, hold_release
 from arrears.services.schedule import plan_schedule
 from billing.models import LedgerEntry
 from billing.queries.bills import entries_with_open_amounts, entry_open
 from core import clock
 from core.communications import Attachment, message_send
+from core.money import round_money
 
 ZERO = Decimal("0.00")
 DOWN_PAYMENT_DAYS = 7
@@ -74,10 +75,11 @@ def plan_items(*, account: Account, as_of: dt.date) -> list[tuple[LedgerEntry, D
     extra = entries_with_open_amounts(
         LedgerEntry.objects.filter(account=account, kind__in=(LedgerEntry.Kind.FEE, LedgerEntry.Kind.INTEREST))
         .exclude(pk__in=taken)
-        .exclude(dunning_holds__released_at__isnull=True)
+        # Not under an active hold (an exclude across the relation would drop the entries without any hold).
+        .exclude(pk__in=active_holds(as_of=as_of).filter(entry__isnull=False).values("entry_id"))
     ).order_by("id")
     for entry in extra:
-        left = entry_open(entry)
+        left = round_money(entry_open(entry))
         if left > 0:
             items.append((entry, left))
     return items
@@ -143,6 +145,26 @@ def _check(limits: PlanLimits, *, instalments: int, down_payment: Decimal, first
         )
 
 
+def plan_check(*, limits: PlanLimits, instalments: int, down_payment: Decimal, first_due: dt.date) -> None:
+    """The rules a proposal must keep (PlanRefused names the one it breaks):
+    the same check for the portal's preview, its form and the API."""
+    _check(limits, instalments=instalments, down_payment=down_payment, first_due=first_due)
+
+
+def plan_rows(
+    *, debt: Decimal, down_payment: Decimal, instalments: int, first_due: dt.date, as_of: dt.date
+) -> list[tuple[int, dt.date, Decimal]]:
+    """(number, due date, amount) of a plan's instalments: the down payment
+    (number 0, due within DOWN_PAYMENT_DAYS and not after the first
+    instalment) when there is one, then the schedule. They sum to `debt`."""
+    rows = []
+    if down_payment > 0:
+        rows.append((0, min(first_due, as_of + dt.timedelta(days=DOWN_PAYMENT_DAYS)), down_payment))
+    schedule = plan_schedule(debt=debt, down_payment=down_payment, instalments=instalments, first_due=first_due)
+    rows += [(number, due_date, amount) for number, (due_date, amount) in enumerate(schedule, start=1)]
+    return rows
+
+
 def plan_propose(
     *,
     account: Account,
@@ -160,6 +182,10 @@ def plan_propose(
         raise PlanRefused(
             _("Enter the down payment in euros and cents."), rule="down_payment_invalid", field="down_payment"
         ) from error
+    if not down_payment.is_finite():
+        raise PlanRefused(
+            _("Enter the down payment in euros and cents."), rule="down_payment_invalid", field="down_payment"
+        )
     if not isinstance(instalments, int) or isinstance(instalments, bool):
         raise PlanRefused(_("Enter a whole number of instalments."), rule="instalments_invalid", field="instalments")
     with transaction.atomic():
@@ -183,27 +209,23 @@ def plan_propose(
             accept_token=secrets.token_urlsafe(32) if proposed_by is not None else "",
         )
         plan.entries.set(limits.entries)
-        rows = []
-        if down_payment > 0:
-            rows.append(
-                PlanInstalment(
-                    plan=plan,
-                    number=0,
-                    due_date=min(first_due, as_of + dt.timedelta(days=DOWN_PAYMENT_DAYS)),
-                    amount=down_payment,
-                )
+        rows = [
+            PlanInstalment(plan=plan, number=number, due_date=due_date, amount=amount)
+            for number, due_date, amount in plan_rows(
+                debt=limits.debt,
+                down_payment=down_payment,
+                instalments=instalments,
+                first_due=first_due,
+                as_of=as_of,
             )
-        for number, (due_date, amount) in enumerate(
-            plan_schedule(debt=limits.debt, down_payment=down_payment, instalments=instalments, first_due=first_due),
-            start=1,
-        ):
-            rows.append(PlanInstalment(plan=plan, number=number, due_date=due_date, amount=amount))
+        ]
         PlanInstalment.objects.bulk_create(rows)
     return plan
 
 
 def _plan_open(plan: PaymentPlan) -> Decimal:
-    return sum((max(entry_open(entry), ZERO) for entry in entries_with_open_amounts(plan.entries.all())), ZERO)
+    entries = entries_with_open_amounts(plan.entries.all())
+    return sum((max(round_money(entry_open(entry)), ZERO) for entry in entries), ZERO)
 
 
 def plan_accept(

@@ -381,7 +381,8 @@ def payment_return(
     """A payment that came back (a returned direct debit, a chargeback): the
     items it settled are open again, a PAYMENT_RETURN debit cancels its
     credit, the bank's fee is booked when given, and `payment_returned` tells
-    the apps above (arrears holds the account's dunning for a review). A payment returned before is returned unchanged."""
+    the apps above (arrears holds the account's dunning for a review). A
+    payment returned before is returned unchanged."""
     with transaction.atomic():
         payment = (
             Payment.objects.select_for_update(of=("self",)).select_related("account", "ledger_entry").get(pk=payment.pk)

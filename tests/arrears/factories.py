@@ -19,7 +19,11 @@ def overdue_account(
     **account,
 ) -> Account:
     """A household (or business) account with one issued bill of `gross`, due on `due_date`, unpaid."""
-    extra = {"company_name": "Bäckerei Kraus GmbH", "vat_id": "DE123456789"} if customer_type == CustomerType.BUSINESS else {}
+    extra = (
+        {"company_name": "Bäckerei Kraus GmbH", "vat_id": "DE123456789"}
+        if customer_type == CustomerType.BUSINESS
+        else {}
+    )
     account = AccountFactory(customer=CustomerFactory(customer_type=customer_type, **extra), **account)
     invoice_issued(account, gross=Decimal(gross), due_date=due_date)
     return account

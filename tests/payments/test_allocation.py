@@ -6,7 +6,8 @@ from decimal import Decimal
 
 import pytest
 
-from billing.models import DunningHold, LedgerEntry
+from arrears.models import DunningHold
+from billing.models import LedgerEntry
 from billing.services.ledger import account_balance, entry_open_amount
 from payments.models import Payment, PaymentMethod, Refund
 from payments.queries.payments import open_invoices, payment_history

@@ -11,8 +11,8 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
+from arrears.services.holds import account_holds
 from billing.models import LedgerClearing, LedgerEntry
-from billing.services.holds import account_holds
 from billing.services.ledger import account_balance
 from core.models import OutboxMessage
 from payments.files.camt import CamtError, statement_read
@@ -176,7 +176,8 @@ def test_a_returned_direct_debit_reopens_the_invoice_books_the_fee_tells_the_cus
     fee = LedgerEntry.objects.get(account=lena, kind=LedgerEntry.Kind.FEE)
     assert fee.amount == Decimal("3.50")
     assert account_balance(account=lena) == Decimal("63.50")
-    assert account_holds(account=lena).filter(invoice=None).count() == 1
+    hold = account_holds(account=lena, include_released=True).get(invoice=None)
+    assert (hold.until, hold.released_at) == (dt.date(2026, 4, 27), None)
     message = OutboxMessage.objects.get(template="sepa_return")
     assert message.to_address == lena.customer.email
     assert "the account did not hold enough money (code AM04)" in message.body

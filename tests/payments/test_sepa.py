@@ -9,8 +9,9 @@ from django.core.management import CommandError, call_command
 from lxml import etree
 
 from accounts.models import SepaMandate
-from billing.models import DunningHold, LedgerEntry
-from billing.services.holds import hold_put
+from arrears.models import DunningHold
+from arrears.services.holds import hold_put
+from billing.models import LedgerEntry
 from billing.services.ledger import account_balance, ledger_book
 from core.models import OutboxMessage
 from payments.files.pain008 import SepaFileError, next_banking_day

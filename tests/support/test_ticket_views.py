@@ -1,7 +1,7 @@
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from billing.services.holds import invoice_dunning_paused
+from arrears.services.holds import invoice_dunning_paused
 from support.models import Ticket, TicketAttachment
 from support.services.tickets import ticket_note, ticket_reply, ticket_resolve
 from tests.accounts.factories import customer_with_account

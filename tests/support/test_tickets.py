@@ -2,8 +2,9 @@ import datetime as dt
 
 import pytest
 
-from billing.models import BillingSettings, DunningHold
-from billing.services.holds import invoice_dunning_paused
+from arrears.models import DunningHold
+from arrears.services.holds import invoice_dunning_paused
+from billing.models import BillingSettings
 from core.models import OutboxMessage
 from support.models import AssistantConversation, CannedReply, Queue, Ticket, TicketMessage
 from support.queries.tickets import customer_ticket

@@ -4,11 +4,13 @@ import pytest
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from billing.models import DunningHold
-from billing.services.holds import (
+from arrears.models import DunningHold
+from arrears.services.holds import (
     account_holds,
+    active_holds,
     hold_put,
     hold_release,
+    hold_release_one,
     invoice_dunning_paused,
     invoice_holds,
 )
@@ -63,6 +65,25 @@ def test_a_hold_is_on_an_invoice_or_on_an_account():
         hold_put(invoice=invoice, account=invoice.account, reason=DunningHold.Reason.AGENT, source="agent:1")
     with pytest.raises(TypeError):
         hold_put(reason=DunningHold.Reason.AGENT, source="agent:1")
+
+
+def test_a_hold_with_an_end_date_ends_by_itself_after_that_day():
+    account = AccountFactory()
+    hold, _created = hold_put(
+        account=account, reason=DunningHold.Reason.AGENT, source="agent:1", until=dt.date(2027, 2, 10)
+    )
+
+    assert hold in active_holds(as_of=dt.date(2027, 2, 10))
+    assert hold not in active_holds(as_of=dt.date(2027, 2, 11))
+
+
+def test_an_agent_releases_one_hold_once():
+    account = AccountFactory()
+    hold, _created = hold_put(account=account, reason=DunningHold.Reason.VULNERABLE, source="agent:2")
+
+    assert hold_release_one(hold=hold, as_of=AS_OF) is True
+    assert hold_release_one(hold=hold, as_of=AS_OF) is False
+    assert not active_holds(as_of=dt.date(2027, 2, 1)).filter(pk=hold.pk).exists()
 
 
 def test_the_database_refuses_a_second_active_hold_from_the_same_source():
