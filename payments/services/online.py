@@ -47,10 +47,13 @@ def checkout_start(
     created_by: AbstractBaseUser | None,
     idempotency_key: str,
     as_of: dt.date,
+    amount: Decimal | None = None,
 ) -> CheckoutSession:
     """Start paying `invoices` (what is open of each), or the whole balance
-    when none are named, on the active provider's page. The same
-    idempotency key (a form sent twice) gives the same checkout."""
+    when none are named, on the active provider's page; `amount`, when
+    given, is what is paid instead (more than zero, at most the balance; the
+    named invoices are then only settled first). The same idempotency key
+    (a form sent twice) gives the same checkout."""
     existing = CheckoutSession.objects.filter(idempotency_key=idempotency_key).first()
     if existing is not None:
         if existing.account_id != account.pk:
@@ -65,6 +68,9 @@ def checkout_start(
             raise CheckoutRefused(
                 _("The bill %(number)s has nothing left to pay.") % {"number": missing[0].number or missing[0].pk}
             )
+    if amount is not None:
+        amount = _amount_checked(account=account, amount=amount)
+    elif invoices:
         amount = sum((open_amounts[invoice.pk] for invoice in invoices), ZERO)
     else:
         amount = round_money(account_balance(account=account))
@@ -86,7 +92,12 @@ def checkout_start(
             checkout.invoices.set(invoices)
     except IntegrityError:
         return checkout_start(
-            account=account, invoices=invoices, created_by=created_by, idempotency_key=idempotency_key, as_of=as_of
+            account=account,
+            invoices=invoices,
+            created_by=created_by,
+            idempotency_key=idempotency_key,
+            as_of=as_of,
+            amount=amount,
         )
     try:
         created = provider.checkout_create(
@@ -105,6 +116,20 @@ def checkout_start(
     checkout.url = created.url
     checkout.save(update_fields=["provider_session_id", "url"])
     return checkout
+
+
+def _amount_checked(*, account: Account, amount: Decimal) -> Decimal:
+    """A named amount to pay: in cents, more than zero and at most the balance."""
+    if amount <= 0:
+        raise CheckoutRefused(_("There is nothing to pay on this account."))
+    if amount != round_money(amount):
+        raise CheckoutRefused(_("Enter the amount in whole cents."))
+    balance = round_money(account_balance(account=account))
+    if amount > balance:
+        raise CheckoutRefused(
+            _("You can pay at most the balance of %(balance)s EUR online.") % {"balance": f"{balance:.2f}"}
+        )
+    return amount
 
 
 # --- Provider events -------------------------------------------------------------------

@@ -1,0 +1,1 @@
+"""The customer's arrears pages (overview and pay now; payment plans)."""
