@@ -82,6 +82,25 @@ BILL_PERMISSIONS = [
     "accounts.change_billingpreferences",
 ]
 ACCOUNTING_EXPORT_PERMISSIONS = ["billing.view_billingsettings"]
+# Agents see dunning cases, notices, holds, plans and the disconnection and agency work lists, put and
+# release holds and set up payment plans with a customer; supervisors also approve or stop
+# disconnections and hand cases over to the collection agency (export and recall).
+ARREARS_AGENT_PERMISSIONS = [
+    "arrears.view_dunningcase",
+    "arrears.view_dunningnotice",
+    "arrears.view_dunninghold",
+    "arrears.add_dunninghold",
+    "arrears.change_dunninghold",
+    "arrears.view_paymentplan",
+    "arrears.add_paymentplan",
+    "arrears.view_disconnectionorder",
+    "arrears.view_agencyreferral",
+]
+ARREARS_SUPERVISOR_PERMISSIONS = [
+    *ARREARS_AGENT_PERMISSIONS,
+    "arrears.decide_disconnectionorder",
+    "arrears.decide_agencyreferral",
+]
 
 ROLE_PERMISSIONS: dict[str, list[str]] = {
     "Agents": [
@@ -101,6 +120,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         *BILL_RUN_VIEW_PERMISSIONS,
         *BILL_PERMISSIONS,
         *TICKET_AGENT_PERMISSIONS,
+        *ARREARS_AGENT_PERMISSIONS,
     ],
     "Supervisors": [
         "accounts.view_customer",
@@ -123,6 +143,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         *BILL_PERMISSIONS,
         *ACCOUNTING_EXPORT_PERMISSIONS,
         *TICKET_SUPERVISOR_PERMISSIONS,
+        *ARREARS_SUPERVISOR_PERMISSIONS,
     ],
     "Admins": [],  # admins are superusers; the group marks them for two-factor
 }

@@ -14,6 +14,7 @@ from django.test.utils import override_settings
 
 from accounts.models import BillingPreferences, Customer
 from accounts.services import OnboardingData, customer_onboard
+from arrears.services.dunning import dunning_run
 from billing.models import Invoice
 from billing.services.invoicing import bill_account
 from core import clock
@@ -175,6 +176,8 @@ class Command(BaseCommand):
                 )
             self._electricity_supply(Customer.objects.get(email="customer@example.com"))
             self._bills(Customer.objects.get(email="customer@example.com"))
+            # The demo customer's latest bills are unpaid: the first reminders go out as the daily run would send them.
+            dunning_run(as_of=clock.today())
             support_seed()
             faq_seed()
         self.stdout.write(self.style.SUCCESS("Demo data ready. Logins (password: portal-demo):"))
