@@ -8,6 +8,8 @@ cannot see or spoil those on another: cache keys (a Redis cache is shared),
 uploaded files (MEDIA_ROOT) and the stored support classifier.
 """
 
+import importlib
+
 import pytest
 
 from portal.celery import app as celery_app
@@ -35,6 +37,32 @@ def pytest_configure(config):
         # same file at once would clobber each other's.
         SUPPORT_MODEL_PATH=str(shared.with_name(f"{shared.stem}-test-{worker}{shared.suffix}")),
     ).enable()
+
+
+def _seeded_defaults_again(sender, apps=None, **kwargs):
+    """A transactional test (the browser tests) ends with a flush, which empties
+    what the data migrations seeded; the flush's post_migrate puts the same
+    defaults back (VAT rates, dunning procedures and base rates), as it does
+    for permissions, so the next test on the worker sees the seeded database."""
+    from django.apps import apps as django_apps
+
+    for module, function in (
+        ("supply.migrations.0002_agreement_overlap_and_vat_defaults", "seed_vat"),
+        ("arrears.migrations.0003_seed_procedures_and_base_rates", "seed"),
+    ):
+        getattr(importlib.import_module(module), function)(apps or django_apps, None)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def seeded_defaults_after_flush():
+    from django.apps import apps
+    from django.db.models.signals import post_migrate
+
+    post_migrate.connect(
+        _seeded_defaults_again, sender=apps.get_app_config("arrears"), dispatch_uid="tests_seeded_defaults"
+    )
+    yield
+    post_migrate.disconnect(dispatch_uid="tests_seeded_defaults", sender=apps.get_app_config("arrears"))
 
 
 @pytest.fixture(scope="session", autouse=True)
