@@ -145,10 +145,16 @@ def _check(limits: PlanLimits, *, instalments: int, down_payment: Decimal, first
         )
 
 
-def plan_check(*, limits: PlanLimits, instalments: int, down_payment: Decimal, first_due: dt.date) -> None:
-    """The rules a proposal must keep (PlanRefused names the one it breaks):
-    the same check for the portal's preview, its form and the API."""
+def plan_preview(
+    *, limits: PlanLimits, instalments: int, down_payment: Decimal, first_due: dt.date, as_of: dt.date
+) -> list[tuple[int, dt.date, Decimal]]:
+    """The instalments (as `plan_rows`) a proposal within `limits` would get,
+    saving nothing, or PlanRefused naming the rule it breaks: the check and
+    schedule of `plan_propose`, for the portal's and the back-office's previews."""
     _check(limits, instalments=instalments, down_payment=down_payment, first_due=first_due)
+    return plan_rows(
+        debt=limits.debt, down_payment=down_payment, instalments=instalments, first_due=first_due, as_of=as_of
+    )
 
 
 def plan_rows(

@@ -25,11 +25,10 @@ from arrears.services.plans import (
     PlanRefused,
     plan_accept,
     plan_acceptance_request,
-    plan_check,
     plan_limits,
+    plan_preview,
     plan_progress,
     plan_propose,
-    plan_rows,
 )
 from arrears.staff import ADD_HOLD, ADD_PLAN, RELEASE_HOLD, VIEW_HOLDS, VIEW_NOTICES, VIEW_PLANS
 from arrears.staff.forms import HoldForm, PlanForm, VerbalConsentForm
@@ -136,22 +135,15 @@ def plan_new(request: HttpRequest, account_id: int) -> HttpResponse:
         data = form.cleaned_data
         if request.POST.get("action") == "preview":
             try:
-                plan_check(
+                preview = plan_preview(
                     limits=limits,
                     instalments=data["instalments"],
                     down_payment=data["down_payment"],
                     first_due=data["first_due"],
+                    as_of=today,
                 )
             except PlanRefused as error:
                 form.add_error(error.field if error.field in form.fields else None, str(error))
-            else:
-                preview = plan_rows(
-                    debt=limits.debt,
-                    down_payment=data["down_payment"],
-                    instalments=data["instalments"],
-                    first_due=data["first_due"],
-                    as_of=today,
-                )
         else:
             try:
                 plan = plan_propose(

@@ -30,11 +30,10 @@ from arrears.services.plans import (
     PlanLimits,
     PlanRefused,
     plan_accept,
-    plan_check,
     plan_limits,
+    plan_preview,
     plan_progress,
     plan_propose,
-    plan_rows,
 )
 from arrears.views.shared import instalment_rows, own_account, own_accounts, own_customer, ticket_url
 from core import clock
@@ -83,22 +82,16 @@ def _preview(form: PlanForm, limits: PlanLimits, *, as_of: dt.date) -> Preview |
         return None
     data = form.cleaned_data
     try:
-        plan_check(
+        rows = plan_preview(
             limits=limits,
             instalments=data["instalments"],
             down_payment=data["down_payment"],
             first_due=data["first_due"],
+            as_of=as_of,
         )
     except PlanRefused as error:
         form.add_error(error.field if error.field in form.fields else None, str(error))
         return Preview(rows=[], error=str(error))
-    rows = plan_rows(
-        debt=limits.debt,
-        down_payment=data["down_payment"],
-        instalments=data["instalments"],
-        first_due=data["first_due"],
-        as_of=as_of,
-    )
     return Preview(rows=rows, error="")
 
 
