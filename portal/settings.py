@@ -219,6 +219,10 @@ CELERY_BEAT_SCHEDULE = {
     "sepa-collect": {"task": "payments.tasks.sepa_collect_due", "schedule": crontab(hour=6, minute=0)},
     # Before the direct-debit run, so that amounts presented again go into its file.
     "dunning-run": {"task": "arrears.tasks.dunning_run_daily", "schedule": crontab(hour=5, minute=0)},
+    "purge-retained-records": {
+        "task": "portal.tasks.purge_retained_records",
+        "schedule": crontab(hour=3, minute=30),
+    },
 }
 
 # --- Support mailbox (IMAP; without a host, .eml files in var/support-mail) --
@@ -263,6 +267,20 @@ SEPA_RETURN_FEE = env.str("SEPA_RETURN_FEE", default="0")
 # --- Arrears (the procedures, levels, fees and plan rules are admin settings) --
 # A returned payment holds the account's reminders this many days for a review.
 DUNNING_RETURN_REVIEW_DAYS = env.int("DUNNING_RETURN_REVIEW_DAYS", default=7)
+
+# --- Department notices (who hears of customer changes is an admin setting) --
+# A webhook that does not answer within this many seconds counts as failed.
+DEPARTMENT_WEBHOOK_TIMEOUT = env.float("DEPARTMENT_WEBHOOK_TIMEOUT", default=10.0)
+# Tries per delivery, and the back-off between them (doubling from the base, capped).
+DEPARTMENT_NOTICE_MAX_ATTEMPTS = env.int("DEPARTMENT_NOTICE_MAX_ATTEMPTS", default=8)
+DEPARTMENT_NOTICE_RETRY_BASE_SECONDS = env.int("DEPARTMENT_NOTICE_RETRY_BASE_SECONDS", default=60)
+DEPARTMENT_NOTICE_RETRY_MAX_SECONDS = env.int("DEPARTMENT_NOTICE_RETRY_MAX_SECONDS", default=6 * 3600)
+
+# --- Personal data -----------------------------------------------------------
+# Invoices and bookings of an erased customer are kept this many years after
+# the end of the calendar year of the last of them, then purged (§147 AO: books
+# and booking records 10 years; invoices 8 since 2025: the longer one applies).
+PERSONAL_DATA_RETENTION_YEARS = env.int("PERSONAL_DATA_RETENTION_YEARS", default=10)
 
 # --- Security --------------------------------------------------------------
 SESSION_COOKIE_HTTPONLY = True
