@@ -46,6 +46,9 @@ class Customer(models.Model):
     language = models.CharField(_("language"), max_length=2, choices=Language.choices, default=Language.DE)
     external_ref = models.CharField(_("external reference"), max_length=64, null=True, blank=True, unique=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    # Set when an admin erased the customer's personal data; what the law keeps
+    # (invoices, bookings) is purged when its retention period is over.
+    erased_at = models.DateTimeField(_("personal data erased at"), null=True, blank=True)
     history = HistoricalRecords()
 
     class Meta:

@@ -59,6 +59,7 @@ urlpatterns = [
     path("bills/", include("billing.urls.bills")),
     path("staff/bills/", include("billing.urls.staff_bills")),
     path("arrears/", include("arrears.urls.arrears")),
+    path("my-data/", include("portal.privacy.urls")),
     path("staff/arrears/", include("arrears.urls.staff")),
     path("service/", include("support.urls.tickets")),
     path("help/", include("support.urls.help")),
