@@ -148,10 +148,10 @@ def agreement_terminate(request: HttpRequest, number: str, agreement_id: int, pa
     now = clock.now()
     try:
         termination_submit(
-            agreement=agreement,
+            agreements=[agreement],
             end_date=end_date,
             reason=reason,
-            values=values,
+            values={agreement.pk: values},
             source=Read.Source.CUSTOMER if by_customer else Read.Source.OPERATOR,
             channel=ServiceAgreement.Channel.API,
             as_of=timezone.localtime(now).date(),

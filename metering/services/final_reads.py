@@ -22,7 +22,7 @@ from metering.services.intake import IntakeResult, read_submit
 from meters.models import Register
 from meters.readings import Verdict
 from supply.models import ServiceAgreement
-from supply.services.termination import agreement_terminate, final_read_moment, final_read_registers
+from supply.services.termination import agreements_terminate, final_read_moment, final_read_registers
 
 
 class FinalReadRefused(ValueError):
@@ -99,10 +99,10 @@ def final_reads_submit(
 
 def termination_submit(
     *,
-    agreement: ServiceAgreement,
+    agreements: list[ServiceAgreement],
     end_date: dt.date,
     reason: str,
-    values: dict[str, Decimal],
+    values: dict[int, dict[str, Decimal]],
     source: str,
     channel: str,
     as_of: dt.date,
@@ -110,28 +110,43 @@ def termination_submit(
     requested_by=None,
     customer=None,
     confirm_suspect: bool = False,
-) -> tuple[ServiceAgreement, list[FinalReadResult]]:
-    """End the agreement (supply's `agreement_terminate`) and take the final
-    reads given with the request, all or nothing."""
+) -> tuple[list[ServiceAgreement], dict[int, list[FinalReadResult]]]:
+    """End the agreements (supply's `agreements_terminate`) and take the final
+    reads given with the request (`values` by agreement id, then OBIS code),
+    all or nothing."""
+    results: dict[int, list[FinalReadResult]] = {}
     with transaction.atomic():
-        ended = agreement_terminate(
-            agreement=agreement,
+        ended = agreements_terminate(
+            agreements=agreements,
             end_date=end_date,
             reason=reason,
             requested_by=requested_by,
             channel=channel,
             as_of=as_of,
         )
-        results = (
-            final_reads_submit(
-                agreement=ended,
-                values=values,
-                source=source,
-                now=now,
-                customer=customer,
-                confirm_suspect=confirm_suspect,
-            )
-            if values
-            else []
-        )
+        for agreement in ended:
+            if values.get(agreement.pk):
+                results[agreement.pk] = final_reads_submit(
+                    agreement=agreement,
+                    values=values[agreement.pk],
+                    source=source,
+                    now=now,
+                    customer=customer,
+                    confirm_suspect=confirm_suspect,
+                )
     return ended, results
+
+
+class _Preview(Exception):
+    pass
+
+
+def termination_check(**request) -> dict[int, list[FinalReadResult]]:
+    """Judge a request as `termination_submit` would, saving nothing: raises
+    what it would raise, else answers the verdicts of the final reads."""
+    try:
+        with transaction.atomic():
+            _ended, results = termination_submit(**request)
+            raise _Preview
+    except _Preview:
+        return results
