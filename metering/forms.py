@@ -22,6 +22,7 @@ from django.utils.translation import gettext_lazy as _
 
 from core import clock
 from meters.models import Read, Register
+from supply.models import ServiceAgreement
 
 GROUP_SEPARATORS = {"de": ".", "en": ","}
 SPACES = re.compile(r"[\s\u00a0\u202f']")
@@ -158,3 +159,70 @@ class ReviewCorrectForm(forms.Form):
             attrs={"inputmode": "decimal", "autocomplete": "off", "class": "form-control form-control-sm"}
         ),
     )
+
+
+class EndSupplyForm(forms.Form):
+    """Which supplies end, why and when, with optional final readings per
+    register (for the end date). `agreements` are the customer's running
+    supplies with their registers; an agent also says how the customer asked."""
+
+    agreement_ids = forms.MultipleChoiceField(
+        label=_("Supplies to end"),
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"required": _("Please choose the supply to end.")},
+    )
+    reason = forms.ChoiceField(
+        label=_("Why does the supply end?"),
+        widget=forms.RadioSelect,
+        error_messages={"required": _("Please choose why the supply ends.")},
+    )
+    end_date = forms.DateField(
+        label=_("Last day of supply"),
+        widget=forms.DateInput(attrs={"type": "date", "class": "form-control"}, format="%Y-%m-%d"),
+        error_messages={"required": _("Please enter the last day of supply."), "invalid": _("Please enter a date.")},
+    )
+    confirm_suspect = forms.BooleanField(required=False, widget=forms.HiddenInput)
+
+    def __init__(self, *args: Any, agreements: list, registers: dict, channels=None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.agreements = {str(agreement.pk): agreement for agreement in agreements}
+        self.fields["agreement_ids"].choices = [
+            (str(agreement.pk), f"{agreement.supply_point.get_utility_display()} · {agreement.supply_point.premise}")
+            for agreement in agreements
+        ]
+        self.fields["reason"].choices = ServiceAgreement.EndReason.choices
+        self.read_fields: list[tuple[Any, str, str]] = []
+        for agreement in agreements:
+            for register in registers.get(agreement.pk, []):
+                name = f"read-{agreement.pk}-{register.obis}"
+                self.fields[name] = ReadingField(
+                    label=_("Final reading %(obis)s, meter %(serial)s")
+                    % {"obis": register.obis, "serial": register.meter.serial},
+                    required=False,
+                )
+                self.read_fields.append((agreement, register.obis, name))
+        if channels is not None:
+            self.fields["channel"] = forms.ChoiceField(
+                label=_("The customer asked by"), choices=channels, widget=forms.RadioSelect
+            )
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        chosen = set(cleaned.get("agreement_ids") or [])
+        for agreement, _obis, name in self.read_fields:
+            if cleaned.get(name) is not None and str(agreement.pk) not in chosen:
+                self.add_error(name, _("This supply is not chosen to end."))
+        return cleaned
+
+    def chosen(self) -> list:
+        return [self.agreements[pk] for pk in self.cleaned_data["agreement_ids"]]
+
+    def values(self) -> dict[int, dict[str, Decimal]]:
+        values: dict[int, dict[str, Decimal]] = {}
+        for agreement, obis, name in self.read_fields:
+            if self.cleaned_data.get(name) is not None:
+                values.setdefault(agreement.pk, {})[obis] = self.cleaned_data[name]
+        return values
+
+    def field_for(self, agreement_id: int, obis: str) -> str:
+        return f"read-{agreement_id}-{obis}"

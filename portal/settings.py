@@ -212,6 +212,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "supply.tasks.activate_due_agreements",
         "schedule": crontab(hour=0, minute=30),
     },
+    "estimate-final-reads": {
+        "task": "supply.tasks.estimate_final_reads",
+        "schedule": crontab(hour=0, minute=45),
+    },
     "daily-bill-run": {"task": "billing.tasks.bill_run_daily", "schedule": crontab(hour=2, minute=0)},
     "raise-instalments": {"task": "billing.tasks.raise_instalments", "schedule": crontab(hour=1, minute=0)},
     "escalate-tickets": {"task": "support.tasks.escalate_tickets", "schedule": crontab(minute="*/10")},
@@ -245,6 +249,9 @@ ACCOUNT_NUMBER_START = 10_000_000
 # --- Supply and tariffs -----------------------------------------------------
 # How far back a move-in or switch date may lie when a customer asks for supply.
 SUPPLY_START_MAX_DAYS_BACK = env.int("SUPPLY_START_MAX_DAYS_BACK", default=42)
+# Days after the end of supply that we wait for the customer's final read before
+# recording an estimated one (a move-out date may lie as far back as a start date).
+FINAL_READ_WAIT_DAYS = env.int("FINAL_READ_WAIT_DAYS", default=7)
 # A price change must be announced this long before it applies (EnWG §41(5)).
 PRICE_CHANGE_NOTICE_WEEKS = env.int("PRICE_CHANGE_NOTICE_WEEKS", default=6)
 # Issued bills are rendered and sent by their own task (the bill-run bench turns it off).

@@ -5,6 +5,7 @@ from django.urls import include, path, re_path
 from django.views.i18n import set_language
 
 from accounts import views as account_views
+from metering import ending
 from metering.staff import imports as staff_reads
 from metering.staff import review as staff_review
 from portal import staff, views
@@ -22,6 +23,8 @@ staff_patterns = [
     path("customers/<int:customer_id>/supply/new/", staff_supply.supply_setup, name="supply_setup"),
     path("customers/<int:customer_id>/supply/new/check/", staff_supply.supply_check, name="supply_check"),
     path("customers/<int:customer_id>/supply/new/estimate/", staff_supply.supply_estimate, name="supply_estimate"),
+    path("customers/<int:customer_id>/supply/end/", ending.staff_end_supply, name="end_supply"),
+    path("customers/<int:customer_id>/supply/end/check/", ending.staff_end_supply_check, name="end_supply_check"),
     path("onboarding/", staff.StaffOnboardingWizard.as_view(), name="onboarding"),
     path("onboarding/<slug:step>/", staff.StaffOnboardingWizard.as_view(), name="onboarding_step"),
     path("setups/", staff_supply.setup_queue, name="setups"),
@@ -48,6 +51,8 @@ urlpatterns = [
     path("onboarding/done/", account_views.onboarding_done, name="onboarding_done"),
     path("onboarding/iban-check/", account_views.iban_check, name="iban_check"),
     path("onboarding/<slug:step>/", account_views.CustomerOnboardingWizard.as_view(), name="onboarding_step"),
+    path("supply/end/", ending.end_supply, name="end_supply"),
+    path("supply/end/check/", ending.end_supply_check, name="end_supply_check"),
     path("supply/", include("supply.urls")),
     path("reads/", include("metering.urls")),
     path("payments/", include("payments.urls.payments")),

@@ -1,5 +1,6 @@
 """Tariffs with dated price versions, VAT rates and service agreements."""
 
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import translation
@@ -128,6 +129,17 @@ class ServiceAgreement(models.Model):
         MOVE_IN = "MOVE_IN", _("moving in")
         SUPPLIER_SWITCH = "SUPPLIER_SWITCH", _("switching supplier")
 
+    class EndReason(models.TextChoices):
+        MOVE_OUT = "MOVE_OUT", _("moving out")
+        NOTICE = "NOTICE", _("ordinary termination")
+
+    class Channel(models.TextChoices):
+        PORTAL = "PORTAL", _("customer portal")
+        API = "API", _("app or API")
+        PHONE = "PHONE", _("phone")
+        LETTER = "LETTER", _("letter")
+        EMAIL = "EMAIL", _("e-mail")
+
     # States in which an agreement holds its supply point.
     LIVE_STATES = (Status.REQUESTED, Status.CONFIRMED, Status.ACTIVE, Status.ENDING)
 
@@ -149,6 +161,17 @@ class ServiceAgreement(models.Model):
     requested_at = models.DateTimeField(_("requested at"), auto_now_add=True)
     confirmed_at = models.DateTimeField(_("confirmed at"), null=True, blank=True)
     activated_at = models.DateTimeField(_("activated at"), null=True, blank=True)
+    end_reason = models.CharField(_("reason for the end"), max_length=10, choices=EndReason.choices, blank=True)
+    end_requested_at = models.DateTimeField(_("end requested at"), null=True, blank=True)
+    end_requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("end requested by"),
+    )
+    end_channel = models.CharField(_("end requested through"), max_length=8, choices=Channel.choices, blank=True)
     history = HistoricalRecords()
 
     class Meta:
@@ -168,3 +191,7 @@ class ServiceAgreement(models.Model):
     @property
     def is_live(self) -> bool:
         return self.status in self.LIVE_STATES
+
+    @property
+    def is_ending(self) -> bool:
+        return self.status == self.Status.ENDING

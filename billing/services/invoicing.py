@@ -56,6 +56,7 @@ from core.sequences import sequence_take
 from meters.models import Read, Utility
 from meters.readings import NoRegisterValue, reads_for_value, value_from_reads
 from supply.models import ServiceAgreement
+from supply.services.termination import contract_terms
 
 logger = logging.getLogger(__name__)
 
@@ -132,15 +133,12 @@ def bill_plan_for(
 
 
 def _next_cancellation(*, agreement: ServiceAgreement, as_of: dt.date) -> dict:
-    tariff = agreement.tariff
-    term_end = agreement.start_date + relativedelta(months=tariff.minimum_term_months) - ONE_DAY
-    notice = dt.timedelta(weeks=tariff.notice_period_weeks)
-    earliest_end = max(term_end, as_of + notice)
+    terms = contract_terms(agreement=agreement, as_of=as_of)
     return {
-        "minimum_term_months": tariff.minimum_term_months,
-        "notice_period_weeks": tariff.notice_period_weeks,
-        "earliest_end": earliest_end.isoformat(),
-        "next_cancellation_date": (earliest_end - notice).isoformat(),
+        "minimum_term_months": terms.minimum_term_months,
+        "notice_period_weeks": terms.notice_period_weeks,
+        "earliest_end": terms.earliest_end.isoformat(),
+        "next_cancellation_date": terms.next_cancellation_date.isoformat(),
     }
 
 

@@ -1,0 +1,335 @@
+"""Ending supply: the earliest possible end date, the request to end one or
+all agreements of an account, moving house, and the estimated final read
+when the customer sends none.
+
+An agreement supplies up to and including its end date E; the final period
+ends on E and is bounded by the register value at 00:00 of E+1, where a
+final read "for E" is stored (DESIGN.md, "Termination and the final bill").
+
+    ACTIVE -> ENDING (end date and reason set here)
+    ENDING -> ENDED  (after the final bill and its settlement)
+
+- Ordinary termination (NOTICE): the earliest end is the later of the end
+  of the minimum term (start + term - 1 day) and today + the notice period.
+- Moving out (MOVE_OUT): any day from the start of supply, at most
+  SUPPLY_START_MAX_DAYS_BACK days in the past (as far back as a start).
+- Moving house: the old supplies end on E and the new ones start on E+1,
+  so that no day is supplied twice and none is missed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from dataclasses import dataclass
+
+from dateutil.relativedelta import relativedelta
+from django.conf import settings
+from django.db import transaction
+from django.utils import formats
+from django.utils.translation import gettext as _
+
+from accounts.models import Account
+from core import clock, communications, departments
+from meters import services as metering
+from meters.models import Read, Register
+from meters.readings import EstimateNotNeeded, NoRegisterValue, read_estimate
+from supply.models import ServiceAgreement
+from supply.services.agreements import SupplyRequest, SupplySetupError, supply_setup_submit
+
+logger = logging.getLogger(__name__)
+
+Status = ServiceAgreement.Status
+EndReason = ServiceAgreement.EndReason
+ONE_DAY = dt.timedelta(days=1)
+
+
+class TerminationRefused(ValueError):
+    """A request to end supply that cannot be taken; `field` names the input
+    at fault and `earliest_end` the first end date that would be accepted."""
+
+    def __init__(self, message: str, *, field: str = "", earliest_end: dt.date | None = None) -> None:
+        self.field = field
+        self.earliest_end = earliest_end
+        super().__init__(message)
+
+
+@dataclass(frozen=True)
+class ContractTerms:
+    """When an ordinary termination can end the agreement (the bill shows it too)."""
+
+    minimum_term_months: int
+    notice_period_weeks: int
+    term_end: dt.date
+    earliest_end: dt.date
+
+    @property
+    def next_cancellation_date(self) -> dt.date:
+        """The last day a notice reaches us in time for `earliest_end`."""
+        return self.earliest_end - dt.timedelta(weeks=self.notice_period_weeks)
+
+
+def contract_terms(*, agreement: ServiceAgreement, as_of: dt.date) -> ContractTerms:
+    """The minimum term ends the day before the same date `minimum_term_months`
+    after the start; a notice given on `as_of` ends supply no earlier than
+    `as_of` + the notice period, and never before the term ends."""
+    tariff = agreement.tariff
+    term_end = agreement.start_date + relativedelta(months=tariff.minimum_term_months) - ONE_DAY
+    notice_end = as_of + dt.timedelta(weeks=tariff.notice_period_weeks)
+    return ContractTerms(
+        minimum_term_months=tariff.minimum_term_months,
+        notice_period_weeks=tariff.notice_period_weeks,
+        term_end=term_end,
+        earliest_end=max(term_end, notice_end, agreement.start_date),
+    )
+
+
+def earliest_end(*, agreement: ServiceAgreement, reason: str, as_of: dt.date) -> dt.date:
+    """The first end date a request made on `as_of` for `reason` may name."""
+    if reason == EndReason.MOVE_OUT:
+        return max(agreement.start_date, as_of - dt.timedelta(days=settings.SUPPLY_START_MAX_DAYS_BACK))
+    return contract_terms(agreement=agreement, as_of=as_of).earliest_end
+
+
+def _date(day: dt.date) -> str:
+    return formats.date_format(day, "SHORT_DATE_FORMAT")
+
+
+def _check(*, agreement: ServiceAgreement, end_date: dt.date, reason: str, as_of: dt.date) -> None:
+    if reason not in EndReason.values:
+        raise TerminationRefused(_("Please choose why the supply ends."), field="reason")
+    if agreement.status == Status.ENDING:
+        raise TerminationRefused(
+            _("This supply already ends on %(date)s.") % {"date": _date(agreement.end_date)}, field="agreement"
+        )
+    if agreement.status in (Status.REQUESTED, Status.CONFIRMED):
+        raise TerminationRefused(
+            _("This supply has not started yet; please ask us to cancel the request instead."), field="agreement"
+        )
+    if agreement.status != Status.ACTIVE:
+        raise TerminationRefused(_("This supply has ended already."), field="agreement")
+    earliest = earliest_end(agreement=agreement, reason=reason, as_of=as_of)
+    if end_date < earliest:
+        if reason == EndReason.MOVE_OUT:
+            message = _(
+                "A move-out date may lie at most %(days)d days in the past; the earliest possible end date is %(date)s."
+            ) % {"days": settings.SUPPLY_START_MAX_DAYS_BACK, "date": _date(earliest)}
+        else:
+            message = _(
+                "With the minimum term and the notice period of your tariff, the earliest possible end date "
+                "is %(date)s."
+            ) % {"date": _date(earliest)}
+        raise TerminationRefused(message, field="end_date", earliest_end=earliest)
+
+
+def agreements_terminate(
+    *,
+    agreements: list[ServiceAgreement],
+    end_date: dt.date,
+    reason: str,
+    requested_by=None,
+    channel: str,
+    as_of: dt.date,
+    announce_kind: str = "termination",
+) -> list[ServiceAgreement]:
+    """End one or more agreements of one account on `end_date`: ENDING with
+    the end date, reason and who asked through which channel, in one
+    transaction; the customer gets one confirmation that asks for the final
+    reads, and the departments are told. Any agreement that cannot end then
+    refuses the whole request (TerminationRefused) and nothing is saved."""
+    if not agreements:
+        raise TerminationRefused(_("Please choose the supply to end."), field="agreement")
+    if channel not in ServiceAgreement.Channel.values:
+        raise TerminationRefused(_("Please say how the customer asked."), field="channel")
+    with transaction.atomic():
+        locked = list(
+            ServiceAgreement.objects.select_for_update(of=("self",))
+            .select_related("account__customer", "supply_point__premise", "tariff")
+            .filter(pk__in=[agreement.pk for agreement in agreements])
+            .order_by("start_date", "id")
+        )
+        accounts = {agreement.account_id for agreement in locked}
+        if len(accounts) != 1:
+            raise TerminationRefused(_("Please end the supplies of one account at a time."), field="agreement")
+        for agreement in locked:
+            _check(agreement=agreement, end_date=end_date, reason=reason, as_of=as_of)
+        requested_at = clock.now()
+        for agreement in locked:
+            agreement.status = Status.ENDING
+            agreement.end_date = end_date
+            agreement.end_reason = reason
+            agreement.end_requested_at = requested_at
+            agreement.end_requested_by = requested_by
+            agreement.end_channel = channel
+            agreement.save(
+                update_fields=[
+                    "status",
+                    "end_date",
+                    "end_reason",
+                    "end_requested_at",
+                    "end_requested_by",
+                    "end_channel",
+                ]
+            )
+        account = locked[0].account
+        communications.message_send(
+            recipient=account.customer.as_recipient(),
+            template="supply_ending",
+            context={
+                "account": account,
+                "agreements": locked,
+                "end_date": end_date,
+                "moving_out": reason == EndReason.MOVE_OUT,
+                "final_read_day": end_date,
+                "wait_days": settings.FINAL_READ_WAIT_DAYS,
+            },
+        )
+        departments.change_announce(
+            kind=announce_kind,
+            account_number=account.number,
+            summary={
+                "agreements": [
+                    {
+                        "id": agreement.pk,
+                        "utility": agreement.supply_point.utility,
+                        "supply_point": agreement.supply_point.identifier,
+                        "end_date": {"old": None, "new": end_date.isoformat()},
+                    }
+                    for agreement in locked
+                ],
+                "reason": reason,
+                "by": getattr(requested_by, "email", "") or "",
+                "channel": channel,
+            },
+            at=requested_at,
+        )
+    return locked
+
+
+def agreement_terminate(
+    *,
+    agreement: ServiceAgreement,
+    end_date: dt.date,
+    reason: str,
+    requested_by=None,
+    channel: str,
+    as_of: dt.date,
+) -> ServiceAgreement:
+    """End one agreement (see `agreements_terminate`)."""
+    (ended,) = agreements_terminate(
+        agreements=[agreement],
+        end_date=end_date,
+        reason=reason,
+        requested_by=requested_by,
+        channel=channel,
+        as_of=as_of,
+    )
+    return ended
+
+
+def account_terminate(
+    *, account: Account, end_date: dt.date, reason: str, requested_by=None, channel: str, as_of: dt.date
+) -> list[ServiceAgreement]:
+    """End every supply of the account that is running (see `agreements_terminate`)."""
+    agreements = list(account.agreements.filter(status=Status.ACTIVE).order_by("start_date", "id"))
+    if not agreements:
+        raise TerminationRefused(_("This account has no running supply to end."), field="agreement")
+    return agreements_terminate(
+        agreements=agreements,
+        end_date=end_date,
+        reason=reason,
+        requested_by=requested_by,
+        channel=channel,
+        as_of=as_of,
+    )
+
+
+@dataclass(frozen=True)
+class Move:
+    ended: list[ServiceAgreement]
+    started: list[ServiceAgreement]
+
+
+def move_submit(
+    *,
+    account: Account,
+    agreements: list[ServiceAgreement],
+    move_out_date: dt.date,
+    premise: metering.PremiseData,
+    requests: list[SupplyRequest],
+    requested_by=None,
+    channel: str,
+    as_of: dt.date,
+) -> Move:
+    """Moving house in one request: the agreements at the old premise end on
+    the move-out date E and supply at the new premise is requested from E+1
+    (each request must start then), all in one transaction."""
+    if any(agreement.account_id != account.pk for agreement in agreements):
+        raise TerminationRefused(_("Please end the supplies of one account at a time."), field="agreement")
+    new_start = move_out_date + ONE_DAY
+    for request in requests:
+        if request.start_date != new_start:
+            raise SupplySetupError(
+                _("Supply at the new address starts the day after the move-out date, on %(date)s.")
+                % {"date": _date(new_start)},
+                field="start_date",
+            )
+    with transaction.atomic():
+        ended = agreements_terminate(
+            agreements=agreements,
+            end_date=move_out_date,
+            reason=EndReason.MOVE_OUT,
+            requested_by=requested_by,
+            channel=channel,
+            as_of=as_of,
+            announce_kind="move",
+        )
+        started = supply_setup_submit(account=account, premise=premise, requests=requests, as_of=as_of)
+    return Move(ended=ended, started=started)
+
+
+def final_read_moment(agreement: ServiceAgreement) -> dt.datetime:
+    """Where the final read "for the end date E" is stored: 00:00 of E+1."""
+    return clock.start_of_day(agreement.end_date + ONE_DAY)
+
+
+def final_read_registers(agreement: ServiceAgreement) -> list[Register]:
+    """The registers of the meters in place on the end date, by OBIS code."""
+    return list(
+        Register.objects.filter(
+            meter__supply_point_id=agreement.supply_point_id, meter__installed_on__lte=agreement.end_date
+        )
+        .exclude(meter__removed_on__lt=agreement.end_date)
+        .select_related("meter")
+        .order_by("obis", "id")
+    )
+
+
+def final_reads_estimate_due(*, as_of: dt.date) -> list[int]:
+    """For every ending supply whose end date lies more than
+    FINAL_READ_WAIT_DAYS days back and that has no actual final read, store
+    an ESTIMATED read at 00:00 of E+1 (from the history, else the expected
+    yearly consumption). Running it again stores nothing twice; a read taken
+    after E that makes the value an interpolation needs no estimate. Answers
+    the ids of the estimated reads."""
+    last_end = as_of - dt.timedelta(days=settings.FINAL_READ_WAIT_DAYS + 1)
+    due = ServiceAgreement.objects.filter(status=Status.ENDING, end_date__lte=last_end).order_by("end_date", "id")
+    estimated: list[int] = []
+    for agreement in due:
+        for register in final_read_registers(agreement):
+            try:
+                read = read_estimate(
+                    register=register,
+                    day=agreement.end_date + ONE_DAY,
+                    annual_consumption=agreement.expected_annual_consumption,
+                )
+            except EstimateNotNeeded:
+                continue
+            except NoRegisterValue as error:
+                logger.warning(
+                    "No final read estimated for agreement %s, register %s: %s", agreement.pk, register.pk, error
+                )
+                continue
+            if read.source == Read.Source.ESTIMATED:
+                estimated.append(read.pk)
+    return estimated
