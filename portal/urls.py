@@ -4,6 +4,8 @@ from django.contrib import admin
 from django.urls import include, path, re_path
 from django.views.i18n import set_language
 
+from accounts import profile as account_profile
+from accounts import staff as account_staff
 from accounts import views as account_views
 from metering.staff import imports as staff_reads
 from metering.staff import review as staff_review
@@ -22,6 +24,11 @@ staff_patterns = [
     path("customers/<int:customer_id>/supply/new/", staff_supply.supply_setup, name="supply_setup"),
     path("customers/<int:customer_id>/supply/new/check/", staff_supply.supply_check, name="supply_check"),
     path("customers/<int:customer_id>/supply/new/estimate/", staff_supply.supply_estimate, name="supply_estimate"),
+    path("customers/<int:customer_id>/edit/", account_staff.customer_edit, name="customer_edit"),
+    path("accounts/<int:account_id>/representatives/new/", account_staff.representative_new, name="representative_new"),
+    path("representatives/<int:representative_id>/end/", account_staff.representative_stop, name="representative_end"),
+    path("changes/pending/", account_staff.pending_list, name="pending_changes"),
+    path("changes/pending/<int:pending_id>/decide/", account_staff.pending_decide, name="pending_change_decide"),
     path("onboarding/", staff.StaffOnboardingWizard.as_view(), name="onboarding"),
     path("onboarding/<slug:step>/", staff.StaffOnboardingWizard.as_view(), name="onboarding_step"),
     path("setups/", staff_supply.setup_queue, name="setups"),
@@ -48,6 +55,9 @@ urlpatterns = [
     path("onboarding/done/", account_views.onboarding_done, name="onboarding_done"),
     path("onboarding/iban-check/", account_views.iban_check, name="iban_check"),
     path("onboarding/<slug:step>/", account_views.CustomerOnboardingWizard.as_view(), name="onboarding_step"),
+    path("profile/", account_profile.profile, name="profile"),
+    path("profile/email/", account_profile.email_change, name="profile_email"),
+    path("profile/bank/", account_profile.bank_change, name="profile_bank"),
     path("supply/", include("supply.urls")),
     path("reads/", include("metering.urls")),
     path("payments/", include("payments.urls.payments")),
