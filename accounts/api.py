@@ -13,6 +13,7 @@ from typing import Any, Literal
 from django import forms
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError as ModelValidationError
+from django.db import transaction
 from django.db.models import Prefetch, QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
@@ -20,8 +21,26 @@ from ninja import Query, Router, Schema, Status
 from ninja.errors import HttpError
 from pydantic import BaseModel, ConfigDict
 
-from accounts.forms import CustomerDetailsForm
-from accounts.models import Account, Customer, CustomerType, Language, PaymentMethod, SepaMandate
+from accounts.changes import (
+    ChangeRefused,
+    Requested,
+    bank_account_change,
+    customer_change,
+    email_change_request,
+    email_check,
+)
+from accounts.forms import CustomerDetailsForm, ProfileForm
+from accounts.models import (
+    Account,
+    ChangeChannel,
+    Customer,
+    CustomerType,
+    Language,
+    PaymentMethod,
+    Requester,
+    SepaMandate,
+)
+from accounts.queries import account_changes
 from accounts.services import EmailAlreadyUsed, ExternalRefAlreadyUsed, customer_onboard
 from core import clock
 from core.api import ApiKeyAuth, InvalidInput, Message, customer_auth, customer_or_key, invalid_input
@@ -300,3 +319,195 @@ def customer_create(request: HttpRequest, payload: CustomerIn) -> Status[dict[st
             "mandate_reference": onboarding.mandate_reference or None,
         },
     )
+
+
+# --- Changes: contact details, bank account, the audit trail --------------------------
+
+CHANGES_WRITE = [customer_auth, ApiKeyAuth(scope="customers:write")]
+ADDRESS_PARTS = ("street", "house_number", "postcode", "city", "country")
+
+
+class AddressIn(BaseModel):
+    model_config = ConfigDict(coerce_numbers_to_str=True)
+
+    street: str | None = None
+    house_number: str | None = None
+    postcode: str | None = None
+    city: str | None = None
+    country: str | None = None
+
+
+class ContactIn(BaseModel):
+    """Any of the fields; `billing_address` replaces the whole address (every
+    part required). An `email` is confirmed from the new address before it
+    takes effect (answer 202)."""
+
+    model_config = ConfigDict(coerce_numbers_to_str=True)
+
+    phone: str | None = None
+    billing_address: AddressIn | None = None
+    language: str | None = None
+    email: str | None = None
+
+
+class ContactOut(Schema):
+    phone: str
+    billing_address: dict[str, str]
+    language: str
+    email: str
+    email_pending: str | None = None
+
+
+class BankAccountIn(BaseModel):
+    iban: str | None = None
+    account_holder: str | None = None
+    consent: bool | None = None
+
+
+class BankAccountOut(Schema):
+    mandate_reference: str
+    account_holder: str
+    iban_masked: str
+    signed_date: dt.date
+
+
+class ChangeOut(Schema):
+    at: dt.datetime
+    field: str
+    old: str
+    new: str
+    by: str
+    channel: str
+
+
+def _requested(request: HttpRequest) -> Requested:
+    """A customer's own change through the app; an integration's change on the customer's behalf."""
+    if isinstance(request.auth, ApiKey):
+        return Requested(by=None, requested_by=Requester.SYSTEM, channel=ChangeChannel.API)
+    return Requested.customer(request.auth, channel=ChangeChannel.API)
+
+
+def _contact(account: Account, email_pending: str | None = None) -> dict[str, Any]:
+    customer = account.customer
+    return {
+        "phone": str(customer.phone) if customer.phone else "",
+        "billing_address": {part: getattr(account, part) for part in ADDRESS_PARTS},
+        "language": customer.language,
+        "email": customer.email,
+        "email_pending": email_pending,
+    }
+
+
+@router.patch(
+    "/accounts/{number}/contact",
+    response={200: ContactOut, 202: ContactOut, 401: Message, 403: Message, 404: Message, 422: InvalidInput},
+    auth=CHANGES_WRITE,
+    tags=["accounts"],
+)
+def contact_change(request: HttpRequest, number: str, payload: ContactIn) -> Status[dict[str, Any]]:
+    """Change phone, billing address and language (200 with the new values).
+    An e-mail change answers 202: it takes effect once confirmed from the new
+    address. Bad input: 422 with each field's message, nothing saved. A
+    customer changes only their own accounts (404 otherwise); a key needs customers:write."""
+    account = account_visible(request.auth, number=number)
+    customer = account.customer
+    data: dict[str, Any] = {}
+    if payload.phone is not None:
+        data["phone"] = payload.phone
+    if payload.language is not None:
+        data["language"] = payload.language.lower()
+    if payload.billing_address is not None:
+        address = payload.billing_address.model_dump()
+        data.update({part: (address[part] or "") for part in ADDRESS_PARTS})
+        data["country"] = data["country"].upper()
+    errors: dict[str, list[str]] = {}
+    form = ProfileForm(data, customer=customer, fields=list(data))
+    if data and not form.is_valid():
+        errors.update(
+            {
+                (f"billing_address.{name}" if name in ADDRESS_PARTS else name): [str(t) for t in texts]
+                for name, texts in form.errors.items()
+            }
+        )
+    email = None
+    if payload.email is not None:
+        try:
+            email = email_check(customer=customer, email=payload.email)
+        except ModelValidationError as error:
+            errors["email"] = error.messages
+    if not data and payload.email is None:
+        errors["__all__"] = [_("Send at least one of phone, billing_address, language or email.")]
+    if errors:
+        return Status(422, invalid_input(errors))
+    requested = _requested(request)
+    try:
+        with transaction.atomic():
+            if data:
+                customer_change(customer=customer, account=account, changes=form.changes(), requested=requested)
+            if email is not None:
+                email_change_request(customer=customer, email=email, requested=requested, request=request)
+    except ChangeRefused as error:
+        return Status(422, invalid_input(error.messages))
+    account = accounts_visible(request.auth).get(pk=account.pk)
+    if email is not None and account.customer.email != email:
+        return Status(202, _contact(account, email_pending=email))
+    return Status(200, _contact(account))
+
+
+@router.put(
+    "/accounts/{number}/bank-account",
+    response={200: BankAccountOut, 401: Message, 403: Message, 404: Message, 422: InvalidInput},
+    auth=CHANGES_WRITE,
+    tags=["accounts"],
+)
+def bank_account_put(request: HttpRequest, number: str, payload: BankAccountIn) -> Status[dict[str, Any]]:
+    """Pay by direct debit from a new bank account: a new SEPA mandate (the
+    previous one revoked from today). Needs `"consent": true`; 422 without it
+    or with a bad IBAN, nothing saved."""
+    account = account_visible(request.auth, number=number)
+    try:
+        change = bank_account_change(
+            account=account,
+            iban=payload.iban or "",
+            account_holder=payload.account_holder or "",
+            consent=payload.consent is True,
+            requested=_requested(request),
+        )
+    except ChangeRefused as error:
+        return Status(422, invalid_input(error.messages))
+    mandate = change.mandate
+    return Status(
+        200,
+        {
+            "mandate_reference": mandate.reference,
+            "account_holder": mandate.account_holder,
+            "iban_masked": mandate.masked_iban,
+            "signed_date": mandate.signed_date,
+        },
+    )
+
+
+@router.get(
+    "/accounts/{number}/changes",
+    response={200: list[ChangeOut], 401: Message, 403: Message, 404: Message},
+    auth=ACCOUNTS_READ,
+    tags=["accounts"],
+)
+def change_list(
+    request: HttpRequest, number: str, limit: int = Query(100, ge=1, le=500), offset: int = Query(0, ge=0)
+) -> list[dict[str, Any]]:
+    """The audit trail of the account and its customer, newest first: `by` is
+    on whose request (customer, agent, representative, system), `channel`
+    how (portal, phone, letter, email, api); an IBAN appears masked."""
+    account = account_visible(request.auth, number=number)
+    return [
+        {
+            "at": change.at,
+            "field": change.field,
+            "old": change.old,
+            "new": change.new,
+            "by": change.requested_by.lower(),
+            "channel": change.channel.lower(),
+        }
+        for change in account_changes(account=account)[offset : offset + limit]
+    ]

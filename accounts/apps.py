@@ -12,3 +12,4 @@ class AccountsConfig(AppConfig):
         from accounts import receivers
 
         email_confirmed.connect(receivers.link_customer_on_email_confirmed, dispatch_uid="link_customer")
+        email_confirmed.connect(receivers.change_email_on_confirmed, dispatch_uid="change_customer_email")

@@ -17,7 +17,16 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from accounts import validation
-from accounts.models import Customer, CustomerType, Language, PaymentMethod, SepaMandate
+from accounts.models import (
+    ChangeChannel,
+    Customer,
+    CustomerType,
+    Language,
+    PaymentMethod,
+    Representative,
+    Requester,
+    SepaMandate,
+)
 from accounts.services import OnboardingData
 from core import clock
 
@@ -247,3 +256,117 @@ class SessionData:
 
     def clear(self) -> None:
         self.session.pop(self.key, None)
+
+
+# --- Changes to a customer's data (profile page, agent page, API) -------------------
+
+PROFILE_FIELDS = ["first_name", "last_name", "company_name", "phone", "language", *STEP_FIELDS["address"]]
+
+
+class ProfileForm(CustomerDetailsForm):
+    """The onboarding fields a customer or an agent may change later, with the
+    onboarding rules and messages; `fields` keeps only those being changed (the
+    API changes a few at a time)."""
+
+    def __init__(self, *args: Any, customer: Customer, fields: list[str] | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, customer_id=customer.pk, **kwargs)
+        keep = set(fields if fields is not None else PROFILE_FIELDS) & set(PROFILE_FIELDS)
+        if not customer.is_business:
+            keep.discard("company_name")
+        for name in list(self.fields):
+            if name not in keep:
+                del self.fields[name]
+        if "company_name" in self.fields:
+            self.fields["company_name"].required = True
+        if "language" in self.fields:
+            self.fields["language"].label = _("Language for letters and e-mails")
+
+    def changes(self) -> dict[str, Any]:
+        """The checked values as the change service takes them."""
+        data = self.cleaned_data
+        return {
+            name: data[name].strip() if isinstance(data[name], str) and name not in {"phone"} else data[name]
+            for name in self.fields
+        }
+
+
+class EmailChangeForm(forms.Form):
+    email = forms.EmailField(label=_("New e-mail address"), max_length=254)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["email"].widget.attrs.update({"class": "form-control", "autocomplete": "email"})
+
+
+class BankChangeForm(forms.Form):
+    account_holder = forms.CharField(label=_("Account holder"), max_length=70)
+    iban = forms.CharField(label=_("IBAN"), max_length=42)
+    consent = forms.BooleanField(label=_("I grant the SEPA direct debit mandate shown above."), required=False)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["account_holder"].widget.attrs.update({"class": "form-control"})
+        self.fields["iban"].widget.attrs.update({"class": "form-control", "autocomplete": "off", "spellcheck": "false"})
+
+
+class StaffRequestForm(forms.Form):
+    """Who asked an agent for a change, and how."""
+
+    requested_by = forms.ChoiceField(
+        label=_("Who asked?"),
+        choices=[(Requester.CUSTOMER, _("the customer")), (Requester.REPRESENTATIVE, _("a representative"))],
+        initial=Requester.CUSTOMER,
+    )
+    representative = forms.ModelChoiceField(
+        label=_("Representative"), queryset=Representative.objects.none(), required=False
+    )
+    channel = forms.ChoiceField(
+        label=_("How?"),
+        choices=[(c, label) for c, label in ChangeChannel.choices if c in {"PHONE", "LETTER", "EMAIL"}],
+        initial=ChangeChannel.PHONE,
+    )
+
+    def __init__(self, *args: Any, account: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["representative"].queryset = Representative.objects.filter(account=account).order_by("name", "id")
+        for name in ("requested_by", "representative", "channel"):
+            self.fields[name].widget.attrs.update({"class": "form-select"})
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if data.get("requested_by") == Requester.REPRESENTATIVE and not data.get("representative"):
+            self.add_error("representative", _("Choose the representative who asked for the change."))
+        if data.get("requested_by") != Requester.REPRESENTATIVE:
+            data["representative"] = None
+        return data
+
+
+class RepresentativeForm(forms.Form):
+    name = forms.CharField(label=_("Name"), max_length=200)
+    kind = forms.ChoiceField(label=_("Kind"), choices=Representative.Kind.choices)
+    scopes = forms.MultipleChoiceField(
+        label=_("May"), choices=Representative.Scope.choices, widget=forms.CheckboxSelectMultiple
+    )
+    valid_until = forms.DateField(
+        label=_("Valid until"),
+        required=False,
+        help_text=_("Empty: until revoked."),
+        widget=forms.DateInput(attrs={"type": "date", "class": "form-control"}),
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["name"].widget.attrs.update({"class": "form-control"})
+        self.fields["kind"].widget.attrs.update({"class": "form-select"})
+
+    def clean_valid_until(self) -> dt.date | None:
+        value = self.cleaned_data.get("valid_until")
+        if value and value < clock.today():
+            raise ValidationError(_("The date lies in the past."), code="past")
+        return value
+
+
+class DecisionForm(forms.Form):
+    note = forms.CharField(
+        label=_("Note"), required=False, widget=forms.Textarea(attrs={"rows": 2, "class": "form-control"})
+    )

@@ -152,6 +152,8 @@ class SepaMandate(models.Model):
     bank_name = models.CharField(_("bank"), max_length=200, blank=True)
     signed_date = models.DateField(_("date of signature"))
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.ACTIVE)
+    # The day from which a revoked mandate is no longer used for new collections.
+    revoked_on = models.DateField(_("revoked from"), null=True, blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     history = HistoricalRecords()
 
@@ -230,3 +232,192 @@ class BillingPreferences(models.Model):
 
     def __str__(self) -> str:
         return f"{self.account.number}: {self.get_frequency_display()}"
+
+
+class Requester(models.TextChoices):
+    """On whose request a change was made."""
+
+    CUSTOMER = "CUSTOMER", _("the customer")
+    AGENT = "AGENT", _("an agent")
+    REPRESENTATIVE = "REPRESENTATIVE", _("an authorised representative")
+    SYSTEM = "SYSTEM", _("the system")
+
+
+class ChangeChannel(models.TextChoices):
+    """How the request for a change reached us."""
+
+    PORTAL = "PORTAL", _("portal")
+    PHONE = "PHONE", _("phone")
+    LETTER = "LETTER", _("letter")
+    EMAIL = "EMAIL", _("e-mail")
+    API = "API", _("API")
+
+
+class Representative(models.Model):
+    """Someone who may act for the customer of an account, within scopes and until a date."""
+
+    class Kind(models.TextChoices):
+        CARER = "CARER", _("carer")
+        POWER_OF_ATTORNEY = "POWER_OF_ATTORNEY", _("power of attorney")
+        PROPERTY_MANAGER = "PROPERTY_MANAGER", _("landlord or property manager")
+        BUSINESS_CONTACT = "BUSINESS_CONTACT", _("business contact person")
+
+    class Scope(models.TextChoices):
+        SEE = "SEE", _("see the account")
+        CHANGE_CONTACT = "CHANGE_CONTACT", _("change contact data")
+        END_SUPPLY = "END_SUPPLY", _("end supply")
+
+    account = models.ForeignKey(
+        Account, on_delete=models.PROTECT, related_name="representatives", verbose_name=_("account")
+    )
+    name = models.CharField(_("name"), max_length=200)
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    scopes = models.JSONField(_("may"), default=list, blank=True)
+    # Inclusive: the representative may act on this day, not after it.
+    valid_until = models.DateField(_("valid until"), null=True, blank=True, help_text=_("Empty: until revoked."))
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("recorded by"),
+    )
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("authorised representative")
+        verbose_name_plural = _("authorised representatives")
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.get_kind_display()})"
+
+    @property
+    def scope_labels(self) -> list[str]:
+        labels = dict(self.Scope.choices)
+        return [str(labels[scope]) for scope in self.scopes if scope in labels]
+
+
+class CustomerChange(models.Model):
+    """One field of a customer or an account changed: the audit trail.
+
+    `account` is empty for the customer's own fields (name, phone, e-mail,
+    language), which hold for all their accounts. `old` and `new` are the
+    values as shown to people (an IBAN masked)."""
+
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="changes", verbose_name=_("customer"))
+    account = models.ForeignKey(
+        Account, on_delete=models.PROTECT, null=True, blank=True, related_name="changes", verbose_name=_("account")
+    )
+    at = models.DateTimeField(_("at"))
+    field = models.CharField(_("field"), max_length=40)
+    old = models.TextField(_("old value"), blank=True)
+    new = models.TextField(_("new value"), blank=True)
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("made by"),
+    )
+    requested_by = models.CharField(_("requested by"), max_length=14, choices=Requester.choices)
+    representative = models.ForeignKey(
+        Representative,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="changes",
+        verbose_name=_("representative"),
+    )
+    channel = models.CharField(_("channel"), max_length=8, choices=ChangeChannel.choices)
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("approved by"),
+    )
+
+    class Meta:
+        verbose_name = _("customer change")
+        verbose_name_plural = _("customer changes")
+        indexes = [models.Index(fields=["customer", "at", "id"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(requested_by="REPRESENTATIVE") | Q(representative__isnull=False),
+                name="customer_change_names_representative",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.customer_id} {self.field}: {self.old} -> {self.new}"
+
+
+class PendingChange(models.Model):
+    """A change that waits: a business name or account holder change for a
+    second staff user's approval (four-eyes), an e-mail change for the
+    confirmation from the new address."""
+
+    class Kind(models.TextChoices):
+        BUSINESS_NAME = "BUSINESS_NAME", _("business name")
+        HOLDER = "HOLDER", _("account holder")
+        EMAIL = "EMAIL", _("e-mail address")
+
+    class Status(models.TextChoices):
+        PENDING = "PENDING", _("waiting")
+        APPROVED = "APPROVED", _("approved")
+        REJECTED = "REJECTED", _("rejected")
+        CANCELLED = "CANCELLED", _("replaced")
+
+    customer = models.ForeignKey(
+        Customer, on_delete=models.PROTECT, related_name="pending_changes", verbose_name=_("customer")
+    )
+    kind = models.CharField(_("kind"), max_length=14, choices=Kind.choices)
+    old = models.JSONField(_("old values"), default=dict)
+    new = models.JSONField(_("new values"), default=dict)
+    requested_at = models.DateTimeField(_("requested at"))
+    requested_by_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("entered by"),
+    )
+    requested_by = models.CharField(_("requested by"), max_length=14, choices=Requester.choices)
+    representative = models.ForeignKey(
+        Representative, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    channel = models.CharField(_("channel"), max_length=8, choices=ChangeChannel.choices)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.PENDING)
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("decided by"),
+    )
+    note = models.TextField(_("note"), blank=True)
+
+    class Meta:
+        verbose_name = _("pending change")
+        verbose_name_plural = _("pending changes")
+        permissions = [("approve_pendingchange", _("Can approve or reject another user's pending change"))]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["customer", "kind"], condition=Q(status="PENDING"), name="one_pending_change_per_kind"
+            )
+        ]
+        indexes = [models.Index(fields=["status", "requested_at", "id"])]
+
+    def __str__(self) -> str:
+        return f"{self.customer_id} {self.kind} {self.status}"
+
+    @property
+    def is_pending(self) -> bool:
+        return self.status == self.Status.PENDING

@@ -102,6 +102,17 @@ ARREARS_SUPERVISOR_PERMISSIONS = [
     "arrears.decide_agencyreferral",
 ]
 
+# Agents and supervisors change a caller's details, e-mail and bank account, record authorised
+# representatives and approve name and account holder changes another person entered (four-eyes).
+CUSTOMER_CHANGE_PERMISSIONS = [
+    "accounts.change_customer",
+    "accounts.view_customerchange",
+    "accounts.view_representative",
+    "accounts.add_representative",
+    "accounts.view_pendingchange",
+    "accounts.approve_pendingchange",
+]
+
 ROLE_PERMISSIONS: dict[str, list[str]] = {
     "Agents": [
         "accounts.view_customer",
@@ -121,6 +132,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         *BILL_PERMISSIONS,
         *TICKET_AGENT_PERMISSIONS,
         *ARREARS_AGENT_PERMISSIONS,
+        *CUSTOMER_CHANGE_PERMISSIONS,
     ],
     "Supervisors": [
         "accounts.view_customer",
@@ -144,6 +156,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         *ACCOUNTING_EXPORT_PERMISSIONS,
         *TICKET_SUPERVISOR_PERMISSIONS,
         *ARREARS_SUPERVISOR_PERMISSIONS,
+        *CUSTOMER_CHANGE_PERMISSIONS,
     ],
     "Admins": [],  # admins are superusers; the group marks them for two-factor
 }

@@ -12,8 +12,9 @@ from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils.decorators import method_decorator
 
-from accounts.models import Account, Customer, SepaMandate
-from accounts.queries import customer_search
+from accounts.changes import field_label
+from accounts.models import Account, Customer, PendingChange, Representative, SepaMandate
+from accounts.queries import customer_changes, customer_search
 from accounts.views import OnboardingWizard
 from core import clock
 from core.queries import outbox_for
@@ -121,6 +122,16 @@ def customer_detail(request: HttpRequest, customer_id: int) -> HttpResponse:
         "supplies": supplies,
         "tab": request.GET.get("tab", "overview"),
     }
+    changes = list(customer_changes(customer=customer))
+    for change in changes:
+        change.label = field_label(change.field)
+    context["changes"] = changes
+    context["representatives"] = list(
+        Representative.objects.filter(account__customer=customer).select_related("account").order_by("name", "id")
+    )
+    context["pending_changes"] = list(
+        PendingChange.objects.filter(customer=customer, status=PendingChange.Status.PENDING).order_by("id")
+    )
     context["may_see_reads"] = request.user.has_perm("meters.view_read")
     if context["may_see_reads"] and context["tab"] == "reads":
         context["reads"] = customer_reads(customer=customer, as_of=clock.now(), for_staff=True)

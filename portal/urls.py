@@ -4,6 +4,8 @@ from django.contrib import admin
 from django.urls import include, path, re_path
 from django.views.i18n import set_language
 
+from accounts import profile as account_profile
+from accounts import staff as account_staff
 from accounts import views as account_views
 from metering import ending
 from metering.staff import imports as staff_reads
@@ -25,6 +27,11 @@ staff_patterns = [
     path("customers/<int:customer_id>/supply/new/estimate/", staff_supply.supply_estimate, name="supply_estimate"),
     path("customers/<int:customer_id>/supply/end/", ending.staff_end_supply, name="end_supply"),
     path("customers/<int:customer_id>/supply/end/check/", ending.staff_end_supply_check, name="end_supply_check"),
+    path("customers/<int:customer_id>/edit/", account_staff.customer_edit, name="customer_edit"),
+    path("accounts/<int:account_id>/representatives/new/", account_staff.representative_new, name="representative_new"),
+    path("representatives/<int:representative_id>/end/", account_staff.representative_stop, name="representative_end"),
+    path("changes/pending/", account_staff.pending_list, name="pending_changes"),
+    path("changes/pending/<int:pending_id>/decide/", account_staff.pending_decide, name="pending_change_decide"),
     path("onboarding/", staff.StaffOnboardingWizard.as_view(), name="onboarding"),
     path("onboarding/<slug:step>/", staff.StaffOnboardingWizard.as_view(), name="onboarding_step"),
     path("setups/", staff_supply.setup_queue, name="setups"),
@@ -53,6 +60,9 @@ urlpatterns = [
     path("onboarding/<slug:step>/", account_views.CustomerOnboardingWizard.as_view(), name="onboarding_step"),
     path("supply/end/", ending.end_supply, name="end_supply"),
     path("supply/end/check/", ending.end_supply_check, name="end_supply_check"),
+    path("profile/", account_profile.profile, name="profile"),
+    path("profile/email/", account_profile.email_change, name="profile_email"),
+    path("profile/bank/", account_profile.bank_change, name="profile_bank"),
     path("supply/", include("supply.urls")),
     path("reads/", include("metering.urls")),
     path("payments/", include("payments.urls.payments")),

@@ -417,3 +417,26 @@ def sepa_batch_mark_downloaded(*, batch: SepaBatch, user) -> None:
     )
     if updated:
         batch.refresh_from_db(fields=["downloaded_at", "downloaded_by", "status"])
+
+
+def sepa_collections_move_to_mandate(*, old: SepaMandate, new: SepaMandate) -> int:
+    """A bank change replaced `old` by `new`: collections asked for but not yet
+    written into a file are taken from the new bank account (the first of them
+    as a first collection of the new mandate). Collections already in a file
+    stay with the old mandate, which was valid when the file was written.
+    Returns how many moved; a second call moves nothing."""
+    with transaction.atomic():
+        waiting = list(
+            SepaCollection.objects.select_for_update()
+            .filter(mandate=old, batch__isnull=True, status=SepaCollection.Status.PLANNED)
+            .order_by("collection_date", "id")
+        )
+        used = SepaCollection.objects.filter(mandate=new).exclude(status=SepaCollection.Status.CANCELLED).exists()
+        for collection in waiting:
+            collection.mandate = new
+            collection.sequence_type = (
+                SepaCollection.SequenceType.RECURRING if used else SepaCollection.SequenceType.FIRST
+            )
+            collection.save(update_fields=["mandate", "sequence_type"])
+            used = True
+    return len(waiting)
