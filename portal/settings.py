@@ -219,6 +219,11 @@ CELERY_BEAT_SCHEDULE = {
     "sepa-collect": {"task": "payments.tasks.sepa_collect_due", "schedule": crontab(hour=6, minute=0)},
     # Before the direct-debit run, so that amounts presented again go into its file.
     "dunning-run": {"task": "arrears.tasks.dunning_run_daily", "schedule": crontab(hour=5, minute=0)},
+    # After the bill run and before the direct-debit run: ends supplies, refunds credits, closes accounts.
+    "settle-ended-accounts": {
+        "task": "payments.tasks.settle_ended_accounts",
+        "schedule": crontab(hour=4, minute=0),
+    },
 }
 
 # --- Support mailbox (IMAP; without a host, .eml files in var/support-mail) --
@@ -245,6 +250,10 @@ SUPPLY_START_MAX_DAYS_BACK = env.int("SUPPLY_START_MAX_DAYS_BACK", default=42)
 PRICE_CHANGE_NOTICE_WEEKS = env.int("PRICE_CHANGE_NOTICE_WEEKS", default=6)
 # Issued bills are rendered and sent by their own task (the bill-run bench turns it off).
 BILLING_DELIVER_ON_ISSUE = env.bool("BILLING_DELIVER_ON_ISSUE", default=True)
+# The final bill goes out within this many days of the end of supply (EnWG §40b: 6 weeks).
+FINAL_BILL_DEADLINE_DAYS = env.int("FINAL_BILL_DEADLINE_DAYS", default=42)
+# A credit left by the final bill is paid back within this many days of it (EnWG §40c: 2 weeks).
+FINAL_REFUND_DEADLINE_DAYS = env.int("FINAL_REFUND_DEADLINE_DAYS", default=14)
 
 # --- Online payments ---------------------------------------------------------
 # Without a secret key the labelled sandbox provider takes Stripe's place (no real money).
