@@ -36,14 +36,9 @@ def _remittance(refund: Refund) -> str:
         return _("Refund account %(account)s") % {"account": refund.account.number}
 
 
-def refunds_awaiting_file(*, as_of: dt.date):
-    """Bank-transfer refunds booked on or before `as_of` and not yet in a file."""
-    return Refund.objects.filter(
-        method=Refund.Method.SEPA_TRANSFER,
-        status=Refund.Status.PENDING,
-        batch__isnull=True,
-        created_at__lt=clock.start_of_day(as_of + dt.timedelta(days=1)),
-    )
+def refunds_awaiting_file():
+    """Bank-transfer refunds still pending and not yet in a file."""
+    return Refund.objects.filter(method=Refund.Method.SEPA_TRANSFER, status=Refund.Status.PENDING, batch__isnull=True)
 
 
 def refund_file_write(*, as_of: dt.date) -> RefundBatch | None:
@@ -54,10 +49,7 @@ def refund_file_write(*, as_of: dt.date) -> RefundBatch | None:
     execution_date = next_banking_day(as_of)
     with transaction.atomic():
         refunds = list(
-            refunds_awaiting_file(as_of=as_of)
-            .select_for_update(of=("self",))
-            .select_related("account__customer")
-            .order_by("id")
+            refunds_awaiting_file().select_for_update(of=("self",)).select_related("account__customer").order_by("id")
         )
         if not refunds:
             return None

@@ -17,7 +17,7 @@ HELP = gettext_lazy(
     """Write the SEPA credit-transfer file (pain.001.001.03) of the refunds to
 customers' bank accounts, as the daily settlement does.
 
-Every refund to the IBAN on file booked up to the date and not yet in a file
+Every refund to the IBAN on file not yet in a file
 goes into one new file, executed on the next TARGET2 banking day; each refund
 is in one file only, so a second run writes nothing new. The file waits in
 the back-office (Bank, Refund transfers) for download; --output also writes
