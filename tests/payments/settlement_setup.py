@@ -16,7 +16,9 @@ END = dt.date(2026, 6, 30)
 BILL_DAY = dt.date(2026, 7, 6)
 
 
-def ended_account(*, direct_debit: bool = True, end_value: str = "2500", budget: bool = False, language: str = "en"):
+def ended_account(
+    *, direct_debit: bool = True, end_value: str = "2500", budget: bool = False, language: str = "en", n: int = 1
+):
     """An electricity supply from 1 January 2026 ENDING on 30 June 2026 with
     its final read (1000 -> end_value kWh) taken at 00:00 of 1 July."""
     account = AccountFactory(
@@ -24,7 +26,7 @@ def ended_account(*, direct_debit: bool = True, end_value: str = "2500", budget:
     )
     if direct_debit:
         SepaMandateFactory(account=account, account_holder="Erika Mustermann")
-    agreement = supplied(account=account, start_date=dt.date(2026, 1, 1), start_read="1000")
+    agreement = supplied(account=account, n=n, start_date=dt.date(2026, 1, 1), start_read="1000")
     BillingPreferences.objects.update_or_create(
         account=account, defaults={"frequency": "ANNUAL", "budget_billing": budget}
     )
