@@ -216,6 +216,9 @@ def field_label(name: str) -> str:
         "country": _("country"),
         "bank_account": _("bank account"),
         "payment_method": _("payment method"),
+        "mandate": _("direct debit mandate"),
+        "status": _("account status"),
+        "supply_end": _("end of supply"),
     }
     return str(labels.get(name, name))
 

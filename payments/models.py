@@ -5,6 +5,8 @@ A payment is booked on the account ledger once (its `ledger_entry`); the
 ledger stays the only source of the balance, and which bills a payment
 settled is read from the ledger's clearings."""
 
+from decimal import Decimal
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -212,6 +214,23 @@ class Refund(models.Model):
     )
     iban = models.CharField(_("IBAN"), max_length=34, blank=True)
     account_holder = models.CharField(_("account holder"), max_length=70, blank=True)
+    # A bank transfer goes out in one pain.001 file, once.
+    batch = models.ForeignKey(
+        "RefundBatch",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="refunds",
+        verbose_name=_("credit-transfer file"),
+    )
+    settlement = models.ForeignKey(
+        "Settlement",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="refunds",
+        verbose_name=_("settlement after the final bill"),
+    )
     reason = models.CharField(_("reason"), max_length=300, blank=True)
     failure_message = models.CharField(_("failure reason"), max_length=300, blank=True)
     created_by = models.ForeignKey(
@@ -242,6 +261,102 @@ class Refund(models.Model):
     @property
     def masked_iban(self) -> str:
         return f"{self.iban[:4]} •••• •••• {self.iban[-4:]}" if self.iban else ""
+
+
+class RefundBatch(models.Model):
+    """One pain.001 credit-transfer file of refunds to customers' IBANs."""
+
+    class Status(models.TextChoices):
+        CREATED = "CREATED", _("created")
+        DOWNLOADED = "DOWNLOADED", _("downloaded")
+        SENT = "SENT", _("sent by the bank")
+
+    execution_date = models.DateField(_("execution date"))
+    file = models.FileField(_("pain.001 file"), upload_to="sepa-refunds/", blank=True)
+    message_id = models.CharField(_("message id"), max_length=35, unique=True)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.CREATED)
+    total = models.DecimalField(_("total"), max_digits=14, decimal_places=2, default=0)
+    count = models.PositiveIntegerField(_("transfers"), default=0)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    downloaded_at = models.DateTimeField(_("downloaded at"), null=True, blank=True)
+    downloaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("downloaded by"),
+    )
+    sent_at = models.DateTimeField(_("marked sent at"), null=True, blank=True)
+    sent_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("marked sent by"),
+    )
+
+    class Meta:
+        verbose_name = _("SEPA credit-transfer file")
+        verbose_name_plural = _("SEPA credit-transfer files")
+        indexes = [models.Index(fields=["execution_date", "id"])]
+
+    def __str__(self) -> str:
+        return f"{self.execution_date} {self.message_id}"
+
+
+class Settlement(models.Model):
+    """What happens to an account's balance after its final bill: a credit
+    refunded (to the IBAN on file or back to the card), a debt collected or
+    dunned; then the closing letter, the mandate revoked and the account
+    closed. One per final bill; the daily run moves it on until DONE."""
+
+    class Status(models.TextChoices):
+        OPEN = "OPEN", _("settling")
+        DONE = "DONE", _("settled, account closed")
+
+    account = models.ForeignKey(
+        Account, on_delete=models.PROTECT, related_name="settlements", verbose_name=_("account")
+    )
+    final_invoice = models.OneToOneField(
+        Invoice, on_delete=models.PROTECT, related_name="settlement", verbose_name=_("final bill")
+    )
+    status = models.CharField(_("status"), max_length=6, choices=Status.choices, default=Status.OPEN)
+    # The balance right after the final bill: positive = owed by the customer, negative = a credit.
+    balance = models.DecimalField(_("balance after the final bill"), max_digits=12, decimal_places=2)
+    refund_due_on = models.DateField(_("refund due by"))
+    # Why the run could not go on by itself (e.g. a credit with no IBAN and no card on file).
+    note = models.CharField(_("note for agents"), max_length=300, blank=True)
+    letter = models.FileField(_("closing letter"), upload_to="closing-letters/%Y/%m/", blank=True)
+    letter_sent_at = models.DateTimeField(_("closing letter sent at"), null=True, blank=True)
+    mandate_revoked_at = models.DateTimeField(_("mandate revoked at"), null=True, blank=True)
+    closed_at = models.DateTimeField(_("account closed at"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("settlement after the final bill")
+        verbose_name_plural = _("settlements after the final bill")
+        indexes = [models.Index(fields=["status", "refund_due_on", "id"])]
+
+    def __str__(self) -> str:
+        return f"{self.account.number} {self.final_invoice}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status == self.Status.OPEN
+
+    @property
+    def is_credit(self) -> bool:
+        return self.balance < 0
+
+    @property
+    def is_debt(self) -> bool:
+        return self.balance > 0
+
+    @property
+    def credit(self) -> Decimal:
+        return -self.balance if self.balance < 0 else Decimal("0.00")
 
 
 class ProviderEvent(models.Model):

@@ -22,11 +22,12 @@ from core import clock
 from core.money import round_money
 from payments.documents import history_csv, history_pdf
 from payments.forms.payments import PayForm
-from payments.models import CheckoutSession
+from payments.models import CheckoutSession, Settlement
 from payments.providers import provider_get, provider_label
 from payments.providers.base import WebhookRefused
 from payments.providers.sandbox import SandboxProvider
 from payments.queries.payments import open_invoices, payment_history, payment_years
+from payments.queries.settlement import closing_letters
 from payments.services.online import CheckoutRefused, checkout_start, provider_event_receive
 
 logger = logging.getLogger(__name__)
@@ -63,8 +64,27 @@ def history(request: HttpRequest) -> HttpResponse:
             "rows": payment_history(accounts=accounts, year=year),
             "years": payment_years(accounts=accounts),
             "year": year,
+            "closing_letters": list(closing_letters(accounts=accounts)),
         },
     )
+
+
+@login_required
+def closing_letter(request: HttpRequest, settlement_id: int) -> HttpResponse:
+    """The closing letter after the final bill, as it was sent."""
+    settlement = get_object_or_404(
+        Settlement.objects.select_related("account"),
+        pk=settlement_id,
+        account__customer__user=request.user,
+        letter_sent_at__isnull=False,
+    )
+    if not settlement.letter:
+        raise Http404
+    with settlement.letter.open("rb") as handle:
+        response = HttpResponse(handle.read(), content_type="application/pdf")
+    filename = _("closing-letter-%(account)s.pdf") % {"account": settlement.account.number}
+    response["Content-Disposition"] = f'inline; filename="{filename}"'
+    return response
 
 
 @login_required

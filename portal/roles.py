@@ -62,6 +62,9 @@ BANK_PERMISSIONS = [
     "payments.add_bankstatement",
     "payments.view_banktransaction",
     "payments.change_banktransaction",
+    "payments.view_settlement",
+    "payments.view_refundbatch",
+    "payments.change_refundbatch",
 ]
 # Agents and supervisors see and change the monthly instalment (budget billing) on the customer page.
 BUDGET_PERMISSIONS = [

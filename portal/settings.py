@@ -227,6 +227,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "portal.tasks.purge_retained_records",
         "schedule": crontab(hour=3, minute=30),
     },
+    # After the bill run and before the direct-debit run: ends supplies, refunds credits, closes accounts.
+    "settle-ended-accounts": {
+        "task": "payments.tasks.settle_ended_accounts",
+        "schedule": crontab(hour=4, minute=0),
+    },
 }
 
 # --- Support mailbox (IMAP; without a host, .eml files in var/support-mail) --
@@ -256,6 +261,10 @@ FINAL_READ_WAIT_DAYS = env.int("FINAL_READ_WAIT_DAYS", default=7)
 PRICE_CHANGE_NOTICE_WEEKS = env.int("PRICE_CHANGE_NOTICE_WEEKS", default=6)
 # Issued bills are rendered and sent by their own task (the bill-run bench turns it off).
 BILLING_DELIVER_ON_ISSUE = env.bool("BILLING_DELIVER_ON_ISSUE", default=True)
+# The final bill goes out within this many days of the end of supply (EnWG §40b: 6 weeks).
+FINAL_BILL_DEADLINE_DAYS = env.int("FINAL_BILL_DEADLINE_DAYS", default=42)
+# A credit left by the final bill is paid back within this many days of it (EnWG §40c: 2 weeks).
+FINAL_REFUND_DEADLINE_DAYS = env.int("FINAL_REFUND_DEADLINE_DAYS", default=14)
 
 # --- Online payments ---------------------------------------------------------
 # Without a secret key the labelled sandbox provider takes Stripe's place (no real money).

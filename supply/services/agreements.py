@@ -267,6 +267,20 @@ def agreement_cancel(*, agreement: ServiceAgreement) -> ServiceAgreement:
     return agreement
 
 
+def agreement_end(*, agreement_id: int, as_of: dt.date) -> ServiceAgreement:
+    """Supply has ended and its final bill is out: ENDING -> ENDED, once the
+    end date has passed. Running it twice ends once."""
+    with transaction.atomic():
+        agreement = ServiceAgreement.objects.select_for_update().get(pk=agreement_id)
+        if agreement.status == Status.ENDED:
+            return agreement
+        if agreement.end_date is None or agreement.end_date >= as_of:
+            raise IllegalTransition(agreement, Status.ENDED)
+        _transition(agreement, Status.ENDED)
+        agreement.save(update_fields=["status"])
+    return agreement
+
+
 def _start_reads_record(*, agreement: ServiceAgreement, source: str) -> None:
     if agreement.supply_point.utility == Utility.INTERNET:
         return
