@@ -150,8 +150,13 @@ def _blank_values(model: type[models.Model]) -> dict:
 
 
 def _others_erase(customer: Customer, account_ids: list[int], report: ErasureReport) -> None:
-    """Rows of tables outside the kept apps that this module does not know."""
+    """Rows of tables outside the kept apps that this module does not know.
+
+    A table whose rows another such table protects (a representative named in
+    the change log) is tried again once the others are gone; what stays
+    protected (by a kept record) has its free text blanked."""
     ids = {Customer: [customer.pk], Account: account_ids}
+    waiting: list[tuple[type[models.Model], list]] = []
     for model in data_models():
         keys = direct_keys(model)
         if not keys or model in HANDLED or model._meta.app_label in RETAINED_APPS:
@@ -160,20 +165,31 @@ def _others_erase(customer: Customer, account_ids: list[int], report: ErasureRep
         for key in keys:
             condition |= models.Q(**{f"{key.name}__in": ids[key.related_model]})
         rows = list(model.objects.filter(condition))
-        if not rows:
-            continue
-        pks = [row.pk for row in rows]
-        try:
-            with transaction.atomic():
-                model.objects.filter(pk__in=pks).delete()
-        except (ProtectedError, RestrictedError):
-            _update(model, pks, _blank_values(model), report)
-            continue
-        _files_delete(rows)
-        history = history_model(model)
-        if history is not None:
-            history.objects.filter(**{f"{model._meta.pk.attname}__in": pks}).delete()
-        report.deleted[model._meta.label] = len(pks)
+        if rows:
+            waiting.append((model, rows))
+    while waiting:
+        protected = [(model, rows) for model, rows in waiting if not _rows_delete(model, rows, report)]
+        if len(protected) == len(waiting):
+            break
+        waiting = protected
+    for model, rows in waiting:
+        _update(model, [row.pk for row in rows], _blank_values(model), report)
+
+
+def _rows_delete(model: type[models.Model], rows: list, report: ErasureReport) -> bool:
+    """Delete the rows with their history; False when something protects them."""
+    pks = [row.pk for row in rows]
+    try:
+        with transaction.atomic():
+            model.objects.filter(pk__in=pks).delete()
+    except (ProtectedError, RestrictedError):
+        return False
+    _files_delete(rows)
+    history = history_model(model)
+    if history is not None:
+        history.objects.filter(**{f"{model._meta.pk.attname}__in": pks}).delete()
+    report.deleted[model._meta.label] = len(pks)
+    return True
 
 
 def _log_entries_anonymise(objects: dict[type[models.Model], list]) -> None:

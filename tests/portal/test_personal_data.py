@@ -301,3 +301,40 @@ def test_the_daily_task_is_scheduled():
     from django.conf import settings
 
     assert settings.CELERY_BEAT_SCHEDULE["purge-retained-records"]["task"] == "portal.tasks.purge_retained_records"
+
+
+def test_erasure_removes_the_change_log_representatives_and_waiting_changes(erika, otto):
+    from accounts.changes import Requested, change_record
+    from accounts.models import CustomerChange, PendingChange, Representative, Requester
+
+    customer, account, _invoice = erika
+    carer = Representative.objects.create(
+        account=account, name="Hans Pfleger", kind=Representative.Kind.CARER, scopes=["CHANGE_CONTACT"]
+    )
+    change_record(
+        customer=customer,
+        account=account,
+        field="phone",
+        old="+49 30 111",
+        new="+49 30 222",
+        requested=Requested(by=None, requested_by=Requester.REPRESENTATIVE, representative=carer),
+    )
+    PendingChange.objects.create(
+        customer=customer,
+        kind=PendingChange.Kind.BUSINESS_NAME,
+        old={"company_name": "Mustermann GmbH"},
+        new={"company_name": "Musterfrau GmbH"},
+        requested_at=ERASED_AT,
+    )
+    other_customer, other_account, _ = otto
+    change_record(customer=other_customer, field="phone", old="1", new="2", requested=Requested(by=None))
+    close(account)
+
+    customer_erase(customer=customer, by=None, as_of=ERASED_AT)
+
+    assert not CustomerChange.objects.filter(customer=customer).exists()
+    assert not PendingChange.objects.filter(customer=customer).exists()
+    assert not Representative.objects.filter(account=account).exists()
+    assert not Representative.history.filter(account_id=account.pk).exists()
+    # Another customer's trail stays.
+    assert CustomerChange.objects.filter(customer=other_customer).count() == 1
