@@ -293,16 +293,21 @@ def final_read_moment(agreement: ServiceAgreement) -> dt.datetime:
     return clock.start_of_day(agreement.end_date + ONE_DAY)
 
 
+def takes_final_read(register: Register, *, end_date: dt.date) -> bool:
+    """Whether the register's meter is in place on the end date, so that its
+    final read is asked for (and the final bill waits for it)."""
+    meter = register.meter
+    return meter.installed_on <= end_date and (meter.removed_on is None or meter.removed_on >= end_date)
+
+
 def final_read_registers(agreement: ServiceAgreement) -> list[Register]:
     """The registers of the meters in place on the end date, by OBIS code."""
-    return list(
-        Register.objects.filter(
-            meter__supply_point_id=agreement.supply_point_id, meter__installed_on__lte=agreement.end_date
-        )
-        .exclude(meter__removed_on__lt=agreement.end_date)
+    registers = (
+        Register.objects.filter(meter__supply_point_id=agreement.supply_point_id)
         .select_related("meter")
         .order_by("obis", "id")
     )
+    return [register for register in registers if takes_final_read(register, end_date=agreement.end_date)]
 
 
 def final_reads_estimate_due(*, as_of: dt.date) -> list[int]:
