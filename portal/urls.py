@@ -53,6 +53,7 @@ urlpatterns = [
     path("onboarding/<slug:step>/", account_views.CustomerOnboardingWizard.as_view(), name="onboarding_step"),
     path("supply/end/", ending.end_supply, name="end_supply"),
     path("supply/end/check/", ending.end_supply_check, name="end_supply_check"),
+    path("supply/end/<int:agreement_id>/final-read/", ending.end_supply_final_read, name="end_supply_final_read"),
     path("supply/", include("supply.urls")),
     path("reads/", include("metering.urls")),
     path("payments/", include("payments.urls.payments")),
