@@ -288,6 +288,21 @@ def move_submit(
     return Move(ended=ended, started=started)
 
 
+class _Preview(Exception):
+    pass
+
+
+def move_check(**request) -> None:
+    """Judge a move as `move_submit` would, saving and sending nothing: raises
+    what it would raise."""
+    try:
+        with transaction.atomic():
+            move_submit(**request)
+            raise _Preview
+    except _Preview:
+        return
+
+
 def final_read_moment(agreement: ServiceAgreement) -> dt.datetime:
     """Where the final read "for the end date E" is stored: 00:00 of E+1."""
     return clock.start_of_day(agreement.end_date + ONE_DAY)
