@@ -26,12 +26,12 @@ from django.views.decorators.http import require_http_methods
 from accounts.models import Customer
 from core import clock
 from core.staff import staff_required
-from metering.forms import EndSupplyForm
-from metering.services.final_reads import FinalReadRefused, termination_check, termination_submit
+from metering.forms import EndSupplyForm, FinalReadForm
+from metering.services.final_reads import FinalReadRefused, final_reads_submit, termination_check, termination_submit
 from metering.views import verdict_of
 from meters.models import Read, Register
 from supply.models import ServiceAgreement
-from supply.services.termination import TerminationRefused, earliest_end
+from supply.services.termination import TerminationRefused, earliest_end, final_read_registers
 
 Status = ServiceAgreement.Status
 PERMISSION = "supply.change_serviceagreement"
@@ -273,6 +273,76 @@ def end_supply(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def end_supply_check(request: HttpRequest) -> HttpResponse:
     return check_step(request, _customer_flow(request))
+
+
+# --- The final reading after the request ----------------------------------------------
+
+
+def _render_final_read(request: HttpRequest, agreement: ServiceAgreement, form: FinalReadForm, verdicts=None):
+    verdicts = verdicts or {}
+    return render(
+        request,
+        "metering/final_read.html",
+        {
+            "agreement": agreement,
+            "form": form,
+            "fields": [
+                {"field": form[form.field_for(register.obis)], "verdict": verdicts.get(register.obis)}
+                for register in form.registers
+            ],
+            "asks_to_confirm": any(verdict.asks_to_confirm for verdict in verdicts.values()),
+        },
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def end_supply_final_read(request: HttpRequest, agreement_id: int) -> HttpResponse:
+    """The final readings of one of the customer's ending supplies, for the
+    end of its end date (stored at 00:00 of the next day), judged at once."""
+    customer = get_object_or_404(Customer, user=request.user)
+    agreement = get_object_or_404(
+        ServiceAgreement.objects.select_related("supply_point__premise", "tariff"),
+        pk=agreement_id,
+        account__customer=customer,
+        status=Status.ENDING,
+    )
+    registers = final_read_registers(agreement)
+    if not registers:
+        messages.info(request, _("This supply has no meter to read."))
+        return redirect("home")
+    if request.method == "GET":
+        return _render_final_read(request, agreement, FinalReadForm(registers=registers, end_date=agreement.end_date))
+    form = FinalReadForm(request.POST, registers=registers, end_date=agreement.end_date)
+    if not form.is_valid():
+        return _render_final_read(request, agreement, form)
+    try:
+        results = final_reads_submit(
+            agreement=agreement,
+            values=form.values(),
+            source=Read.Source.CUSTOMER,
+            now=clock.now(),
+            customer=customer,
+            confirm_suspect=form.cleaned_data["confirm_suspect"],
+        )
+    except FinalReadRefused as error:
+        verdicts = {
+            item.register.obis: verdict_of(item.result, register=item.register, value=item.value)
+            for item in error.results
+        }
+        if not verdicts:
+            for text in error.messages.values():
+                form.add_error(None, text)
+        elif any(verdict.asks_to_confirm for verdict in verdicts.values()):
+            data = request.POST.copy()
+            data["confirm_suspect"] = "on"
+            form = FinalReadForm(data, registers=registers, end_date=agreement.end_date)
+            form.is_valid()
+        return _render_final_read(request, agreement, form, verdicts)
+    for item in results:
+        verdict = verdict_of(item.result, register=item.register, value=item.value)
+        messages.success(request, f"{item.register.obis}: {verdict.message}")
+    return redirect("home")
 
 
 # --- An agent for a caller -------------------------------------------------------------

@@ -17,6 +17,7 @@ from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils import formats
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
@@ -226,3 +227,38 @@ class EndSupplyForm(forms.Form):
 
     def field_for(self, agreement_id: int, obis: str) -> str:
         return f"read-{agreement_id}-{obis}"
+
+
+class FinalReadForm(forms.Form):
+    """The final readings of an ending supply, one field per register; at
+    least one is needed. They stand for the end of the move-out date."""
+
+    confirm_suspect = forms.BooleanField(required=False, widget=forms.HiddenInput)
+
+    def __init__(self, *args: Any, registers: list[Register], end_date: dt.date, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.registers = registers
+        day = formats.date_format(end_date, "SHORT_DATE_FORMAT")
+        for register in registers:
+            self.fields[self.field_for(register.obis)] = ReadingField(
+                label=_("Meter reading on your move-out date %(date)s (meter %(serial)s, %(obis)s)")
+                % {"date": day, "serial": register.meter.serial, "obis": register.obis},
+                required=False,
+            )
+
+    @staticmethod
+    def field_for(obis: str) -> str:
+        return f"read-{obis}"
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        if not self.errors and not self.values():
+            raise ValidationError(_("Please enter at least one meter reading."), code="required")
+        return cleaned
+
+    def values(self) -> dict[str, Decimal]:
+        return {
+            register.obis: self.cleaned_data[self.field_for(register.obis)]
+            for register in self.registers
+            if self.cleaned_data.get(self.field_for(register.obis)) is not None
+        }

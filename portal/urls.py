@@ -12,6 +12,7 @@ from metering.staff import imports as staff_reads
 from metering.staff import review as staff_review
 from portal import staff, views
 from portal.api import api
+from supply import moving as supply_moving
 from supply import staff as staff_supply
 
 # The admin signs in through allauth, so two-factor applies there too.
@@ -25,6 +26,8 @@ staff_patterns = [
     path("customers/<int:customer_id>/supply/new/", staff_supply.supply_setup, name="supply_setup"),
     path("customers/<int:customer_id>/supply/new/check/", staff_supply.supply_check, name="supply_check"),
     path("customers/<int:customer_id>/supply/new/estimate/", staff_supply.supply_estimate, name="supply_estimate"),
+    path("customers/<int:customer_id>/supply/move/", supply_moving.staff_move, name="supply_move"),
+    path("customers/<int:customer_id>/supply/move/check/", supply_moving.staff_move_check, name="supply_move_check"),
     path("customers/<int:customer_id>/supply/end/", ending.staff_end_supply, name="end_supply"),
     path("customers/<int:customer_id>/supply/end/check/", ending.staff_end_supply_check, name="end_supply_check"),
     path("customers/<int:customer_id>/edit/", account_staff.customer_edit, name="customer_edit"),
@@ -63,6 +66,7 @@ urlpatterns = [
     path("profile/", account_profile.profile, name="profile"),
     path("profile/email/", account_profile.email_change, name="profile_email"),
     path("profile/bank/", account_profile.bank_change, name="profile_bank"),
+    path("supply/end/<int:agreement_id>/final-read/", ending.end_supply_final_read, name="end_supply_final_read"),
     path("supply/", include("supply.urls")),
     path("reads/", include("metering.urls")),
     path("payments/", include("payments.urls.payments")),

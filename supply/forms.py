@@ -562,3 +562,53 @@ class AgreementRejectForm(forms.Form):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         _style(self)
+
+
+# --- Moving house --------------------------------------------------------------------
+
+
+class MoveOutForm(forms.Form):
+    """Moving house: which supplies end at the old address and the move-out
+    date (the last day supplied there); supply at the new address starts the
+    day after. An agent also says how the customer asked."""
+
+    agreement_ids = forms.MultipleChoiceField(
+        label=gettext_lazy("Supplies at your old address"),
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"required": gettext_lazy("Please choose the supply to end at your old address.")},
+    )
+    move_out_date = forms.DateField(
+        label=gettext_lazy("Move-out date (last day of supply at the old address)"),
+        widget=forms.DateInput(attrs={"type": "date", "class": "form-control"}, format="%Y-%m-%d"),
+        error_messages={
+            "required": gettext_lazy("Please enter the move-out date."),
+            "invalid": gettext_lazy("Please enter a date."),
+        },
+    )
+
+    def __init__(self, *args: Any, agreements: list[ServiceAgreement], channels=None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.agreements = {str(agreement.pk): agreement for agreement in agreements}
+        self.fields["agreement_ids"].choices = [
+            (str(agreement.pk), f"{agreement.supply_point.get_utility_display()} · {agreement.supply_point.premise}")
+            for agreement in agreements
+        ]
+        self.fields["agreement_ids"].widget.attrs["class"] = "form-check-input"
+        if channels is not None:
+            self.fields["channel"] = forms.ChoiceField(
+                label=gettext_lazy("The customer asked by"), choices=channels, widget=forms.RadioSelect
+            )
+
+    def chosen(self) -> list[ServiceAgreement]:
+        return [self.agreements[pk] for pk in self.cleaned_data["agreement_ids"]]
+
+
+def with_move_in(data: MultiValueDict, *, move_out_date: dt.date | None) -> MultiValueDict:
+    """The set-up data of a move: every utility starts, as a move-in, the day
+    after the move-out date (the set-up page does not ask for it)."""
+    moved = data.copy()
+    for utility in UTILITIES:
+        prefix = utility.lower()
+        moved[f"{prefix}-start_reason"] = ServiceAgreement.StartReason.MOVE_IN
+        moved[f"{prefix}-start_date"] = (move_out_date + dt.timedelta(days=1)).isoformat() if move_out_date else ""
+    return moved

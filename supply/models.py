@@ -172,6 +172,7 @@ class ServiceAgreement(models.Model):
         verbose_name=_("end requested by"),
     )
     end_channel = models.CharField(_("end requested through"), max_length=8, choices=Channel.choices, blank=True)
+    final_read_reminded_at = models.DateTimeField(_("reminded of the final reading at"), null=True, blank=True)
     history = HistoricalRecords()
 
     class Meta:

@@ -12,5 +12,8 @@ def activate_due_agreements() -> list[int]:
 
 @shared_task
 def estimate_final_reads() -> list[int]:
-    """Estimate the final reads that did not arrive in time (idempotent)."""
-    return termination.final_reads_estimate_due(as_of=clock.today())
+    """Remind customers of final reads still missing, and estimate those that
+    did not arrive in time (idempotent)."""
+    today = clock.today()
+    termination.final_read_reminders_send(as_of=today)
+    return termination.final_reads_estimate_due(as_of=today)

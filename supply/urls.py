@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from supply import views
+from supply import moving, views
 
 app_name = "supply"
 
@@ -11,4 +11,6 @@ urlpatterns = [
     path("new/estimate/", views.supply_estimate, name="estimate"),
     path("new/check/", views.supply_check, name="check"),
     path("requested/", views.supply_requested, name="requested"),
+    path("move/", moving.move, name="move"),
+    path("move/check/", moving.move_check_page, name="move_check"),
 ]

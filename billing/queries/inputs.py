@@ -17,9 +17,11 @@ from django.db.models import Max
 from accounts.models import Account, BillingPreferences
 from billing.calculation import GasFactors, PriceVersion
 from billing.models import Instalment, Invoice, InvoiceReading
+from core import clock
 from meters.models import GasConversionFactor, Read, Register
 from meters.readings import COUNTED_QUALITIES, READ_ROW_FIELDS, ReadRow
 from supply.models import ServiceAgreement, TariffVersion, VatRate
+from supply.services.termination import takes_final_read
 
 # Reads loaded before the earliest period start: a year of history for
 # estimates plus a margin for the last read before the period.
@@ -50,6 +52,9 @@ class AccountInputs:
     # supply point id -> registers (with their meter)
     registers: dict[int, list[Register]] = field(default_factory=dict)
     instalments: list[Instalment] = field(default_factory=list)
+    # Agreements with an end date whose every register has its final read
+    # (actual or estimated) at 00:00 of the day after the end date.
+    final_reads_in: set[int] = field(default_factory=set)
 
 
 @dataclass
@@ -141,6 +146,7 @@ def inputs_load(*, account_ids: list[int]) -> dict[int, AccountInputs]:
         "due_date", "id"
     ):
         instalments[instalment.account_id].append(instalment)
+    final_reads_in = _final_reads_in([a for rows in agreements.values() for a in rows], registers)
     result = {}
     for account in accounts:
         own = agreements.get(account.pk, [])
@@ -151,8 +157,34 @@ def inputs_load(*, account_ids: list[int]) -> dict[int, AccountInputs]:
             previous=previous.get(account.pk),
             registers={a.supply_point_id: registers.get(a.supply_point_id, []) for a in own},
             instalments=instalments.get(account.pk, []),
+            final_reads_in={a.pk for a in own if a.pk in final_reads_in},
         )
     return result
+
+
+def _final_reads_in(agreements: list[ServiceAgreement], registers: dict[int, list[Register]]) -> set[int]:
+    """The agreements with an end date whose final reads are all in, in one query."""
+    wanted: dict[int, list[tuple[int, dt.datetime]]] = {}
+    for agreement in agreements:
+        if agreement.end_date is None:
+            continue
+        moment = clock.start_of_day(agreement.end_date + dt.timedelta(days=1))
+        wanted[agreement.pk] = [
+            (register.pk, moment)
+            for register in registers.get(agreement.supply_point_id, [])
+            if takes_final_read(register, end_date=agreement.end_date)
+        ]
+    pairs = {pair for rows in wanted.values() for pair in rows}
+    found: set[tuple[int, dt.datetime]] = set()
+    if pairs:
+        found = set(
+            Read.objects.filter(
+                register_id__in={register_id for register_id, _moment in pairs},
+                taken_at__in={moment for _register_id, moment in pairs},
+                quality__in=COUNTED_QUALITIES,
+            ).values_list("register_id", "taken_at")
+        )
+    return {pk for pk, rows in wanted.items() if all(pair in found for pair in rows)}
 
 
 def shared_load(*, inputs: dict[int, AccountInputs], reads_from: dt.datetime) -> SharedInputs:

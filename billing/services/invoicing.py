@@ -69,6 +69,8 @@ FREQUENCY_MONTHS = {
     BillingPreferences.Frequency.ANNUAL: 12,
 }
 Status = BillRunItem.Status
+# The final bill goes out within six weeks of the end of supply (EnWG §40b).
+FINAL_BILL_WITHIN_DAYS = 42
 
 
 class InvoiceStateError(Exception):
@@ -104,7 +106,13 @@ def calendar_period(day: dt.date, *, months: int) -> tuple[dt.date, dt.date]:
 
 
 def bill_plan_for(
-    *, frequency: str, agreements: list[ServiceAgreement], last_billed_end: dt.date | None, as_of: dt.date
+    *,
+    frequency: str,
+    agreements: list[ServiceAgreement],
+    last_billed_end: dt.date | None,
+    as_of: dt.date,
+    final_reads_in: set[int] | None = None,
+    final_read_wait_days: int = 0,
 ) -> BillPlan | None:
     """The period an account is due to be billed for on `as_of`, or None.
 
@@ -113,7 +121,13 @@ def bill_plan_for(
     has ended by then, the final bill ends on the last day of supply. A period
     is due from the day after its last day (when its end reading, taken at
     00:00 of that day, can exist): the nightly run on D bills periods ending
-    before D."""
+    before D.
+
+    The final bill waits for the final reads: it is due once every agreement
+    it ends has its reads at 00:00 of the day after its end date E
+    (`final_reads_in`, actual or the estimate recorded after the wait), and
+    at the latest on E + `final_read_wait_days` + 2, with the bill's own
+    estimate then."""
     start = last_billed_end + ONE_DAY if last_billed_end else None
     relevant = [a for a in agreements if (start is None or a.end_date is None or a.end_date >= start)]
     relevant = [a for a in relevant if a.start_date <= as_of]
@@ -129,6 +143,10 @@ def bill_plan_for(
             period_end, kind = last_supply, Invoice.Kind.FINAL
     if period_end >= as_of:
         return None
+    if kind == Invoice.Kind.FINAL and as_of <= period_end + dt.timedelta(days=final_read_wait_days + 1):
+        reads_in = final_reads_in or set()
+        if any(a.pk not in reads_in for a in relevant):
+            return None
     return BillPlan(first, period_end, kind)
 
 
@@ -677,6 +695,13 @@ def _save(
 # --- Bills for a chunk of accounts ------------------------------------------------------------------------------
 
 
+def final_read_wait_days() -> int:
+    """How long a final bill waits for the final reads: FINAL_READ_WAIT_DAYS,
+    but never so long that it misses the six weeks after the end date (EnWG
+    §40b); the run two days after the wait issues it."""
+    return min(settings.FINAL_READ_WAIT_DAYS, FINAL_BILL_WITHIN_DAYS - 2)
+
+
 def _plan(inputs: AccountInputs, as_of: dt.date) -> BillPlan | None:
     previous = inputs.previous
     return bill_plan_for(
@@ -684,6 +709,8 @@ def _plan(inputs: AccountInputs, as_of: dt.date) -> BillPlan | None:
         agreements=inputs.agreements,
         last_billed_end=previous.period_end if previous else None,
         as_of=as_of,
+        final_reads_in=inputs.final_reads_in,
+        final_read_wait_days=final_read_wait_days(),
     )
 
 

@@ -33,7 +33,7 @@ from accounts.models import Account
 from core import clock, communications, departments
 from meters import services as metering
 from meters.models import Read, Register
-from meters.readings import EstimateNotNeeded, NoRegisterValue, read_estimate
+from meters.readings import COUNTED_QUALITIES, EstimateNotNeeded, NoRegisterValue, read_estimate
 from supply.models import ServiceAgreement
 from supply.services.agreements import SupplyRequest, SupplySetupError, supply_setup_submit
 
@@ -288,21 +288,94 @@ def move_submit(
     return Move(ended=ended, started=started)
 
 
+class _Preview(Exception):
+    pass
+
+
+def move_check(**request) -> None:
+    """Judge a move as `move_submit` would, saving and sending nothing: raises
+    what it would raise."""
+    try:
+        with transaction.atomic():
+            move_submit(**request)
+            raise _Preview
+    except _Preview:
+        return
+
+
 def final_read_moment(agreement: ServiceAgreement) -> dt.datetime:
     """Where the final read "for the end date E" is stored: 00:00 of E+1."""
     return clock.start_of_day(agreement.end_date + ONE_DAY)
 
 
+def takes_final_read(register: Register, *, end_date: dt.date) -> bool:
+    """Whether the register's meter is in place on the end date, so that its
+    final read is asked for (and the final bill waits for it)."""
+    meter = register.meter
+    return meter.installed_on <= end_date and (meter.removed_on is None or meter.removed_on >= end_date)
+
+
 def final_read_registers(agreement: ServiceAgreement) -> list[Register]:
     """The registers of the meters in place on the end date, by OBIS code."""
-    return list(
-        Register.objects.filter(
-            meter__supply_point_id=agreement.supply_point_id, meter__installed_on__lte=agreement.end_date
-        )
-        .exclude(meter__removed_on__lt=agreement.end_date)
+    registers = (
+        Register.objects.filter(meter__supply_point_id=agreement.supply_point_id)
         .select_related("meter")
         .order_by("obis", "id")
     )
+    return [register for register in registers if takes_final_read(register, end_date=agreement.end_date)]
+
+
+# The reminder goes out this many days before the final read is estimated.
+FINAL_READ_REMINDER_DAYS_BEFORE = 3
+
+
+def final_read_reminders_send(*, as_of: dt.date) -> list[int]:
+    """Remind the customer once of the final reading of an ending supply
+    when none is in for 00:00 of E+1: from E + FINAL_READ_WAIT_DAYS -
+    FINAL_READ_REMINDER_DAYS_BEFORE (at the earliest E+1) until the estimate
+    is recorded. Running it again sends nothing twice. Answers the ids of
+    the agreements reminded."""
+    wait = settings.FINAL_READ_WAIT_DAYS
+    after = max(1, wait + 1 - FINAL_READ_REMINDER_DAYS_BEFORE)
+    due = (
+        ServiceAgreement.objects.filter(
+            status=Status.ENDING,
+            final_read_reminded_at__isnull=True,
+            end_date__lte=as_of - dt.timedelta(days=after),
+            end_date__gt=as_of - dt.timedelta(days=wait + 1),
+        )
+        .select_related("account__customer", "supply_point__premise")
+        .order_by("end_date", "id")
+    )
+    reminded: list[int] = []
+    for agreement in due:
+        registers = final_read_registers(agreement)
+        moment = final_read_moment(agreement)
+        read_in = set(
+            Read.objects.filter(register__in=registers, taken_at=moment, quality__in=COUNTED_QUALITIES).values_list(
+                "register_id", flat=True
+            )
+        )
+        if not registers or all(register.pk in read_in for register in registers):
+            continue
+        with transaction.atomic():
+            claimed = ServiceAgreement.objects.filter(pk=agreement.pk, final_read_reminded_at__isnull=True).update(
+                final_read_reminded_at=clock.now()
+            )
+            if not claimed:
+                continue
+            communications.message_send(
+                recipient=agreement.account.customer.as_recipient(),
+                template="final_read_reminder",
+                context={
+                    "account": agreement.account,
+                    "agreement": agreement,
+                    "end_date": agreement.end_date,
+                    "estimate_date": agreement.end_date + dt.timedelta(days=wait + 1),
+                },
+            )
+        reminded.append(agreement.pk)
+    return reminded
 
 
 def final_reads_estimate_due(*, as_of: dt.date) -> list[int]:

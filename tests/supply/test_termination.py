@@ -221,6 +221,46 @@ def test_without_a_final_read_one_is_estimated_after_the_wait_and_billed(agreeme
     assert reading.end_method.startswith("estimated")
 
 
+def test_the_final_bill_waits_for_a_final_read_that_arrives_two_days_after_the_end(agreement, settings):
+    settings.FINAL_READ_WAIT_DAYS = 7
+    terminate(agreement, dt.date(2026, 6, 30))
+
+    waiting = bill_account(account=agreement.account, as_of=dt.date(2026, 7, 1))
+    Read.objects.create(
+        register=register_of(agreement), taken_at=at(2026, 7, 1), value=Decimal("2810"), source="CUSTOMER"
+    )
+    outcome = bill_account(account=agreement.account, as_of=dt.date(2026, 7, 2))
+
+    assert waiting.invoice_id is None
+    invoice = Invoice.objects.get(pk=outcome.invoice_id)
+    assert (invoice.kind, invoice.period_end) == (Invoice.Kind.FINAL, dt.date(2026, 6, 30))
+    reading = InvoiceReading.objects.get(invoice=invoice)
+    assert (reading.end_at, reading.end_value, reading.end_method) == (at(2026, 7, 1), Decimal("2810"), "read")
+
+
+def test_without_any_final_read_the_final_bill_estimates_once_the_wait_is_over(agreement, settings):
+    settings.FINAL_READ_WAIT_DAYS = 7
+    terminate(agreement, dt.date(2026, 6, 30))
+
+    waiting = [bill_account(account=agreement.account, as_of=dt.date(2026, 7, day)).invoice_id for day in (1, 5, 8)]
+    outcome = bill_account(account=agreement.account, as_of=dt.date(2026, 7, 9))
+
+    assert waiting == [None, None, None]
+    invoice = Invoice.objects.get(pk=outcome.invoice_id)
+    assert (invoice.kind, invoice.period_end) == (Invoice.Kind.FINAL, dt.date(2026, 6, 30))
+    assert InvoiceReading.objects.get(invoice=invoice).end_method.startswith("estimated")
+
+
+def test_the_wait_for_the_final_read_never_passes_the_six_weeks_for_the_final_bill(agreement, settings):
+    settings.FINAL_READ_WAIT_DAYS = 60
+    terminate(agreement, dt.date(2026, 6, 30))
+
+    assert bill_account(account=agreement.account, as_of=dt.date(2026, 8, 10)).invoice_id is None
+    outcome = bill_account(account=agreement.account, as_of=dt.date(2026, 8, 11))
+
+    assert Invoice.objects.get(pk=outcome.invoice_id).kind == Invoice.Kind.FINAL
+
+
 def test_a_final_read_after_the_end_date_needs_no_estimate(agreement):
     terminate(agreement, dt.date(2026, 6, 30))
     Read.objects.create(
