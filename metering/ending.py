@@ -23,7 +23,7 @@ from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from accounts.models import Customer
+from accounts.models import Customer, Representative
 from core import clock
 from core.staff import staff_required
 from metering.forms import EndSupplyForm, FinalReadForm
@@ -102,7 +102,12 @@ def _form(flow: EndFlow, supplies: list[Supply], data: Any = None) -> EndSupplyF
         agreements=[supply.agreement for supply in supplies],
         registers={supply.agreement.pk: supply.registers for supply in supplies},
         channels=STAFF_CHANNELS if flow.by_agent else None,
+        representatives=_representatives(flow.customer) if flow.by_agent else None,
     )
+
+
+def _representatives(customer: Customer):
+    return Representative.objects.filter(account__customer=customer).order_by("name", "id")
 
 
 def _request(flow: EndFlow, form: EndSupplyForm) -> dict[str, Any]:
@@ -120,6 +125,7 @@ def _request(flow: EndFlow, form: EndSupplyForm) -> dict[str, Any]:
         "requested_by": flow.user,
         "customer": None if by_agent else flow.customer,
         "confirm_suspect": form.cleaned_data["confirm_suspect"],
+        "representative": form.cleaned_data.get("representative"),
     }
 
 
@@ -130,7 +136,8 @@ def _judge(flow: EndFlow, form: EndSupplyForm) -> tuple[bool, dict[str, Any]]:
     try:
         results = termination_check(**_request(flow, form))
     except TerminationRefused as error:
-        form.add_error("end_date" if error.field == "end_date" else None, str(error))
+        field = error.field if error.field in ("end_date", "representative") and error.field in form.fields else None
+        form.add_error(field, str(error))
         return False, verdicts
     except FinalReadRefused as error:
         for item in error.results:
@@ -226,6 +233,7 @@ def check_step(request: HttpRequest, flow: EndFlow) -> HttpResponse:
                 "end_date": form.cleaned_data["end_date"],
                 "readings": readings,
                 "channel": ServiceAgreement.Channel(form.cleaned_data["channel"]).label if flow.by_agent else "",
+                "representative": form.cleaned_data.get("representative"),
                 **flow.template_context(),
             },
         )

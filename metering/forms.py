@@ -23,6 +23,7 @@ from django.utils.translation import gettext_lazy as _
 
 from core import clock
 from meters.models import Read, Register
+from supply.forms import representative_field
 from supply.models import ServiceAgreement
 
 GROUP_SEPARATORS = {"de": ".", "en": ","}
@@ -184,7 +185,9 @@ class EndSupplyForm(forms.Form):
     )
     confirm_suspect = forms.BooleanField(required=False, widget=forms.HiddenInput)
 
-    def __init__(self, *args: Any, agreements: list, registers: dict, channels=None, **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, agreements: list, registers: dict, channels=None, representatives=None, **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.agreements = {str(agreement.pk): agreement for agreement in agreements}
         self.fields["agreement_ids"].choices = [
@@ -206,6 +209,8 @@ class EndSupplyForm(forms.Form):
             self.fields["channel"] = forms.ChoiceField(
                 label=_("The customer asked by"), choices=channels, widget=forms.RadioSelect
             )
+        if representatives is not None:
+            self.fields["representative"] = representative_field(representatives)
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()

@@ -586,7 +586,9 @@ class MoveOutForm(forms.Form):
         },
     )
 
-    def __init__(self, *args: Any, agreements: list[ServiceAgreement], channels=None, **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, agreements: list[ServiceAgreement], channels=None, representatives=None, **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.agreements = {str(agreement.pk): agreement for agreement in agreements}
         self.fields["agreement_ids"].choices = [
@@ -598,6 +600,8 @@ class MoveOutForm(forms.Form):
             self.fields["channel"] = forms.ChoiceField(
                 label=gettext_lazy("The customer asked by"), choices=channels, widget=forms.RadioSelect
             )
+        if representatives is not None:
+            self.fields["representative"] = representative_field(representatives)
 
     def chosen(self) -> list[ServiceAgreement]:
         return [self.agreements[pk] for pk in self.cleaned_data["agreement_ids"]]
@@ -612,3 +616,15 @@ def with_move_in(data: MultiValueDict, *, move_out_date: dt.date | None) -> Mult
         moved[f"{prefix}-start_reason"] = ServiceAgreement.StartReason.MOVE_IN
         moved[f"{prefix}-start_date"] = (move_out_date + dt.timedelta(days=1)).isoformat() if move_out_date else ""
     return moved
+
+
+def representative_field(representatives) -> forms.ModelChoiceField:
+    """Who asked an agent to end supply: the customer (empty) or one of the
+    account's authorised representatives, whose scope the service checks."""
+    return forms.ModelChoiceField(
+        label=gettext_lazy("On whose request?"),
+        queryset=representatives,
+        required=False,
+        empty_label=gettext_lazy("the customer"),
+        widget=forms.Select(attrs={"class": "form-select"}),
+    )

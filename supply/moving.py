@@ -25,7 +25,7 @@ from django.utils.datastructures import MultiValueDict
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from accounts.models import Customer
+from accounts.models import Customer, Representative
 from core import clock
 from core.staff import staff_required
 from supply.forms import MoveOutForm, SupplySetup, with_move_in
@@ -75,9 +75,14 @@ class MovePage:
         )
         self.agreements = agreements
         channels = STAFF_CHANNELS if flow.by_agent else None
+        representatives = (
+            Representative.objects.filter(account__customer=flow.customer).order_by("name", "id")
+            if flow.by_agent
+            else None
+        )
         judged = data is not None and bound
         if judged:
-            self.move = MoveOutForm(data, agreements=agreements, channels=channels)
+            self.move = MoveOutForm(data, agreements=agreements, channels=channels, representatives=representatives)
             move_out = self.move.cleaned_data["move_out_date"] if self.move.is_valid() else None
             self.setup = SupplySetup(
                 customer=flow.customer,
@@ -89,9 +94,11 @@ class MovePage:
             if data is None:
                 initial = {"agreement_ids": [str(a.pk) for a in agreements]}
             else:
-                initial = {name: data.get(name) for name in ("move_out_date", "channel")}
+                initial = {name: data.get(name) for name in ("move_out_date", "channel", "representative")}
                 initial["agreement_ids"] = data.getlist("agreement_ids")
-            self.move = MoveOutForm(initial=initial, agreements=agreements, channels=channels)
+            self.move = MoveOutForm(
+                initial=initial, agreements=agreements, channels=channels, representatives=representatives
+            )
             account = agreements[0].account if agreements and data is None else None
             self.setup = SupplySetup(
                 customer=flow.customer,
@@ -125,11 +132,14 @@ class MovePage:
             "requested_by": self.flow.user,
             "channel": self.move.cleaned_data["channel"] if self.flow.by_agent else Channel.PORTAL,
             "as_of": self.today,
+            "representative": self.move.cleaned_data.get("representative"),
         }
 
     def place_error(self, error: Exception) -> None:
         if isinstance(error, TerminationRefused):
-            self.move.add_error("move_out_date" if error.field == "end_date" else None, str(error))
+            fields = {"end_date": "move_out_date", "representative": "representative"}
+            field = fields.get(error.field)
+            self.move.add_error(field if field in self.move.fields else None, str(error))
         elif isinstance(error, SupplySetupError) and error.field not in FIXED_FIELDS:
             self.setup.place_error(error)
         else:
@@ -203,6 +213,7 @@ def check_step(request: HttpRequest, flow: MoveFlow) -> HttpResponse:
                 "premise": page.setup.premise(),
                 "rows": page.setup.summary(),
                 "channel": Channel(page.move.cleaned_data["channel"]).label if flow.by_agent else "",
+                "representative": page.move.cleaned_data.get("representative"),
                 "setup_url": flow.form_url,
                 **flow.template_context(),
             },

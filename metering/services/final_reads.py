@@ -110,6 +110,7 @@ def termination_submit(
     requested_by=None,
     customer=None,
     confirm_suspect: bool = False,
+    representative=None,
 ) -> tuple[list[ServiceAgreement], dict[int, list[FinalReadResult]]]:
     """End the agreements (supply's `agreements_terminate`) and take the final
     reads given with the request (`values` by agreement id, then OBIS code),
@@ -123,6 +124,7 @@ def termination_submit(
             requested_by=requested_by,
             channel=channel,
             as_of=as_of,
+            representative=representative,
         )
         for agreement in ended:
             if values.get(agreement.pk):

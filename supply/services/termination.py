@@ -29,7 +29,8 @@ from django.db import transaction
 from django.utils import formats
 from django.utils.translation import gettext as _
 
-from accounts.models import Account
+from accounts.changes import Requested, change_record, representative_may
+from accounts.models import Account, ChangeChannel, Representative, Requester
 from core import clock, communications, departments
 from meters import services as metering
 from meters.models import Read, Register
@@ -131,11 +132,14 @@ def agreements_terminate(
     channel: str,
     as_of: dt.date,
     announce_kind: str = "termination",
+    representative: Representative | None = None,
 ) -> list[ServiceAgreement]:
     """End one or more agreements of one account on `end_date`: ENDING with
     the end date, reason and who asked through which channel, in one
     transaction; the customer gets one confirmation that asks for the final
-    reads, and the departments are told. Any agreement that cannot end then
+    reads, the departments are told and each end goes into the customer's
+    audit trail. An agent acting on a `representative`'s request needs that
+    representative's "end supply" scope. Any agreement that cannot end then
     refuses the whole request (TerminationRefused) and nothing is saved."""
     if not agreements:
         raise TerminationRefused(_("Please choose the supply to end."), field="agreement")
@@ -153,6 +157,10 @@ def agreements_terminate(
             raise TerminationRefused(_("Please end the supplies of one account at a time."), field="agreement")
         for agreement in locked:
             _check(agreement=agreement, end_date=end_date, reason=reason, as_of=as_of)
+        account = locked[0].account
+        requested = _requested(
+            account=account, requested_by=requested_by, channel=channel, representative=representative, as_of=as_of
+        )
         requested_at = clock.now()
         for agreement in locked:
             agreement.status = Status.ENDING
@@ -171,7 +179,21 @@ def agreements_terminate(
                     "end_channel",
                 ]
             )
-        account = locked[0].account
+            change_record(
+                customer=account.customer,
+                account=account,
+                field="supply_end",
+                old="",
+                new=_("%(utility)s at %(premise)s ends on %(date)s (%(reason)s)")
+                % {
+                    "utility": agreement.supply_point.get_utility_display(),
+                    "premise": agreement.supply_point.premise,
+                    "date": _date(end_date),
+                    "reason": ServiceAgreement.EndReason(reason).label,
+                },
+                requested=requested,
+                at=requested_at,
+            )
         communications.message_send(
             recipient=account.customer.as_recipient(),
             template="supply_ending",
@@ -200,10 +222,41 @@ def agreements_terminate(
                 "reason": reason,
                 "by": getattr(requested_by, "email", "") or "",
                 "channel": channel,
+                **requested.summary(),
             },
             at=requested_at,
         )
     return locked
+
+
+def _requested(
+    *, account: Account, requested_by, channel: str, representative: Representative | None, as_of: dt.date
+) -> Requested:
+    """Who asked, for the audit trail; a representative must be the account's
+    and hold the "end supply" scope on `as_of`."""
+    change_channel = channel if channel in ChangeChannel.values else ChangeChannel.PORTAL
+    if representative is not None:
+        if representative.account_id != account.pk:
+            raise TerminationRefused(_("This person is not a representative of this account."), field="representative")
+        if not representative_may(representative, Representative.Scope.END_SUPPLY, on=as_of):
+            raise TerminationRefused(
+                _("%(name)s may not end the supply for the customer.") % {"name": representative.name},
+                field="representative",
+            )
+        return Requested(
+            by=requested_by,
+            requested_by=Requester.REPRESENTATIVE,
+            channel=change_channel,
+            representative=representative,
+        )
+    if requested_by is None:  # another system, with an API key
+        return Requested(by=None, requested_by=Requester.SYSTEM, channel=change_channel)
+    is_customer = requested_by.pk == account.customer.user_id
+    return Requested(
+        by=requested_by,
+        requested_by=Requester.CUSTOMER if is_customer else Requester.AGENT,
+        channel=change_channel,
+    )
 
 
 def agreement_terminate(
@@ -214,6 +267,7 @@ def agreement_terminate(
     requested_by=None,
     channel: str,
     as_of: dt.date,
+    representative: Representative | None = None,
 ) -> ServiceAgreement:
     """End one agreement (see `agreements_terminate`)."""
     (ended,) = agreements_terminate(
@@ -223,12 +277,20 @@ def agreement_terminate(
         requested_by=requested_by,
         channel=channel,
         as_of=as_of,
+        representative=representative,
     )
     return ended
 
 
 def account_terminate(
-    *, account: Account, end_date: dt.date, reason: str, requested_by=None, channel: str, as_of: dt.date
+    *,
+    account: Account,
+    end_date: dt.date,
+    reason: str,
+    requested_by=None,
+    channel: str,
+    as_of: dt.date,
+    representative: Representative | None = None,
 ) -> list[ServiceAgreement]:
     """End every supply of the account that is running (see `agreements_terminate`)."""
     agreements = list(account.agreements.filter(status=Status.ACTIVE).order_by("start_date", "id"))
@@ -241,6 +303,7 @@ def account_terminate(
         requested_by=requested_by,
         channel=channel,
         as_of=as_of,
+        representative=representative,
     )
 
 
@@ -260,6 +323,7 @@ def move_submit(
     requested_by=None,
     channel: str,
     as_of: dt.date,
+    representative: Representative | None = None,
 ) -> Move:
     """Moving house in one request: the agreements at the old premise end on
     the move-out date E and supply at the new premise is requested from E+1
@@ -283,6 +347,7 @@ def move_submit(
             channel=channel,
             as_of=as_of,
             announce_kind="move",
+            representative=representative,
         )
         started = supply_setup_submit(account=account, premise=premise, requests=requests, as_of=as_of)
     return Move(ended=ended, started=started)

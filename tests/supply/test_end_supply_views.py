@@ -173,3 +173,75 @@ def test_a_customer_cannot_open_the_agents_page(customer_client, agreement):
     form_url = reverse("staff:end_supply", kwargs={"customer_id": agreement.account.customer.pk})
 
     assert customer_client.get(form_url).status_code in (302, 403, 404)
+
+
+def representative(agreement, *, scopes, valid_until=None):
+    from accounts.models import Representative
+
+    return Representative.objects.create(
+        account=agreement.account,
+        name="Hanna Hausverwaltung",
+        kind=Representative.Kind.PROPERTY_MANAGER,
+        scopes=scopes,
+        valid_until=valid_until,
+    )
+
+
+def test_the_end_of_supply_is_in_the_customers_change_log(customer_client, agreement):
+    from accounts.models import CustomerChange
+
+    customer_client.post(reverse("end_supply"), form_data(agreement))
+    customer_client.post(reverse("end_supply_check"))
+
+    change = CustomerChange.objects.get(customer=agreement.account.customer, field="supply_end")
+    assert (change.requested_by, change.channel, change.account) == ("CUSTOMER", "PORTAL", agreement.account)
+    assert "06/30/2026" in change.new and change.old == ""
+    assert customer_client.get(reverse("profile")).content.decode().count("06/30/2026") >= 1
+
+
+def test_an_agent_ends_supply_for_a_representative_with_the_scope(client, agreement):
+    from accounts.models import CustomerChange
+
+    manager = representative(agreement, scopes=["END_SUPPLY"])
+    agent = staff_user()
+    client.force_login(agent)
+    client.cookies["portal_language"] = "en"
+    customer = agreement.account.customer
+    form_url = reverse("staff:end_supply", kwargs={"customer_id": customer.pk})
+    check_url = reverse("staff:end_supply_check", kwargs={"customer_id": customer.pk})
+
+    assert "Hanna Hausverwaltung" in client.get(form_url).content.decode()
+    assert client.post(form_url, form_data(agreement, channel="LETTER", representative=manager.pk)).status_code == 302
+    assert "Hanna Hausverwaltung" in client.get(check_url).content.decode()
+    assert client.post(check_url).status_code == 302
+
+    assert ServiceAgreement.objects.get(pk=agreement.pk).status == Status.ENDING
+    change = CustomerChange.objects.get(customer=customer, field="supply_end")
+    assert (change.requested_by, change.representative, change.by, change.channel) == (
+        "REPRESENTATIVE",
+        manager,
+        agent,
+        "LETTER",
+    )
+
+
+@pytest.mark.parametrize(
+    ("scopes", "valid_until"),
+    [(["SEE", "CHANGE_CONTACT"], None), (["END_SUPPLY"], dt.date(2026, 6, 1))],
+    ids=["without-the-scope", "expired"],
+)
+def test_a_representative_without_the_scope_cannot_end_supply(client, agreement, scopes, valid_until):
+    from accounts.models import CustomerChange
+
+    manager = representative(agreement, scopes=scopes, valid_until=valid_until)
+    client.force_login(staff_user())
+    client.cookies["portal_language"] = "en"
+    form_url = reverse("staff:end_supply", kwargs={"customer_id": agreement.account.customer.pk})
+
+    response = client.post(form_url, form_data(agreement, channel="PHONE", representative=manager.pk))
+
+    assert response.status_code == 200
+    assert "Hanna Hausverwaltung may not end the supply for the customer." in response.content.decode()
+    assert ServiceAgreement.objects.get(pk=agreement.pk).status == Status.ACTIVE
+    assert not CustomerChange.objects.exists()
+    assert not OutboxMessage.objects.filter(template="supply_ending").exists()
