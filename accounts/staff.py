@@ -13,7 +13,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.changes import (
     ChangeRefused,
@@ -160,9 +160,12 @@ def representative_new(request: HttpRequest, account_id: int) -> HttpResponse:
 
 
 @staff_required("accounts.view_customer", REPRESENTATIVES)
-@require_POST
+@require_http_methods(["GET", "POST"])
 def representative_stop(request: HttpRequest, representative_id: int) -> HttpResponse:
-    representative = get_object_or_404(Representative.objects.select_related("account"), pk=representative_id)
+    """GET asks to confirm; POST ends the representative's authority."""
+    representative = get_object_or_404(Representative.objects.select_related("account__customer"), pk=representative_id)
+    if request.method == "GET":
+        return render(request, "accounts/staff/representative_end.html", {"representative": representative})
     representative_end(representative=representative, user=request.user)
     messages.success(request, _("%(name)s may no longer act for this account.") % {"name": representative.name})
     return redirect(customer_url(representative.account.customer_id))

@@ -14,6 +14,12 @@ pytestmark = pytest.mark.django_db
 ENGLISH = {"HTTP_ACCEPT_LANGUAGE": "en"}
 
 
+@pytest.fixture(autouse=True)
+def english_pages(client):
+    """Pages follow the language cookie (Accept-Language is for the API)."""
+    client.cookies["portal_language"] = "en"
+
+
 def details(account, **changes):
     customer = account.customer
     data = {
@@ -180,3 +186,22 @@ def test_the_timelines_take_a_fixed_number_of_queries(client, django_assert_max_
     _changes(account, 20)
     with django_assert_max_num_queries(len(staff_few.captured_queries)):
         assert client.get(url).status_code == 200
+
+
+def test_ending_a_representative_asks_first_then_keeps_the_record(client):
+    account = AccountFactory()
+    carer = Representative.objects.create(account=account, name="Carla Pflege", kind="CARER", scopes=["SEE"])
+    client.force_login(staff_user())
+    url = f"/staff/representatives/{carer.pk}/end/"
+
+    page = client.get(url, **ENGLISH)
+
+    assert page.status_code == 200
+    assert "Carla Pflege (carer) may no longer act for account" in page.content.decode()
+    carer.refresh_from_db()
+    assert carer.valid_until is None
+
+    assert client.post(url).status_code == 302
+    carer.refresh_from_db()
+    assert carer.valid_until is not None
+    assert Representative.objects.filter(pk=carer.pk).exists()
