@@ -121,7 +121,7 @@ def _termination_input(payload: TerminationIn) -> tuple[dt.date | None, str, dic
 
 
 @router.post(
-    "/accounts/{number}/agreements/{agreement_id}/termination",
+    "/accounts/{number}/agreements/{int:agreement_id}/termination",
     response={201: AgreementOut, 401: Message, 403: Message, 404: Message, 422: InvalidInput},
     auth=SUPPLY_WRITE,
     tags=["supply"],

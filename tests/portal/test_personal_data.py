@@ -205,6 +205,7 @@ def test_erasing_twice_is_refused(erika):
 def admin_client_for(client):
     admin = staff_user(email="admin@example.com", group="", is_superuser=True)
     client.force_login(admin)
+    client.cookies["portal_language"] = "en"
     return client
 
 
