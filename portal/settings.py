@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "metering",
     "billing",
     "payments",
+    "orders",
     "arrears",
     "support",
     "portal",

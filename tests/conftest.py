@@ -42,13 +42,14 @@ def pytest_configure(config):
 def _seeded_defaults_again(sender, apps=None, **kwargs):
     """A transactional test (the browser tests) ends with a flush, which empties
     what the data migrations seeded; the flush's post_migrate puts the same
-    defaults back (VAT rates, dunning procedures and base rates), as it does
+    defaults back (VAT rates, dunning procedures and base rates, the order catalogue), as it does
     for permissions, so the next test on the worker sees the seeded database."""
     from django.apps import apps as django_apps
 
     for module, function in (
         ("supply.migrations.0002_agreement_overlap_and_vat_defaults", "seed_vat"),
         ("arrears.migrations.0003_seed_procedures_and_base_rates", "seed"),
+        ("orders.migrations.0002_seed_demo_catalogue", "seed"),
     ):
         getattr(importlib.import_module(module), function)(apps or django_apps, None)
 

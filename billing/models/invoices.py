@@ -26,6 +26,10 @@ class Invoice(models.Model):
         SETTLEMENT = "SETTLEMENT", _("settlement")
         FINAL = "FINAL", _("final bill")
         CREDIT_NOTE = "CREDIT_NOTE", _("credit note")
+        # A one-off order (a service or a device) invoiced when the customer
+        # confirms it: no billing period of its own, so it neither counts as
+        # the account's last bill nor takes a period's place.
+        ORDER = "ORDER", _("order invoice")
 
     class Status(models.TextChoices):
         HELD = "HELD", _("held for review")
@@ -34,6 +38,8 @@ class Invoice(models.Model):
         DISCARDED = "DISCARDED", _("discarded")
 
     BILL_KINDS = (Kind.INVOICE, Kind.SETTLEMENT, Kind.FINAL)
+    # What a customer pays: the consumption bills and the order invoices.
+    PAYABLE_KINDS = (*BILL_KINDS, Kind.ORDER)
     LIVE_STATES = (Status.HELD, Status.ISSUED)
 
     account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="invoices", verbose_name=_("account"))
@@ -101,7 +107,7 @@ class Invoice(models.Model):
             # second worker or a retry cannot bill a period twice.
             models.UniqueConstraint(
                 fields=["account", "period_start"],
-                condition=Q(status__in=["HELD", "ISSUED"]) & ~Q(kind="CREDIT_NOTE"),
+                condition=Q(status__in=["HELD", "ISSUED"]) & ~Q(kind__in=["CREDIT_NOTE", "ORDER"]),
                 name="one_live_bill_per_account_and_period",
             ),
             models.UniqueConstraint(
@@ -136,6 +142,10 @@ class Invoice(models.Model):
         return self.kind == self.Kind.CREDIT_NOTE
 
     @property
+    def is_order(self) -> bool:
+        return self.kind == self.Kind.ORDER
+
+    @property
     def is_held(self) -> bool:
         return self.status == self.Status.HELD
 
@@ -159,6 +169,7 @@ class Invoice(models.Model):
             self.Kind.SETTLEMENT: "settlement",
             self.Kind.FINAL: "final",
             self.Kind.CREDIT_NOTE: "credit_note",
+            self.Kind.ORDER: "order",
         }[self.Kind(self.kind)]
 
     def delete(self, *args, **kwargs):
@@ -175,6 +186,7 @@ class InvoiceLine(models.Model):
         CONSUMPTION = "CONSUMPTION", _("consumption")
         STANDING_CHARGE = "STANDING_CHARGE", _("standing charge")
         MONTHLY_FEE = "MONTHLY_FEE", _("monthly fee")
+        ORDER_ITEM = "ORDER_ITEM", _("ordered item")
 
     invoice = models.ForeignKey(Invoice, on_delete=models.CASCADE, related_name="lines", verbose_name=_("invoice"))
     position = models.PositiveSmallIntegerField(_("position"))

@@ -16,7 +16,19 @@ from django.core.management import get_commands
 from django.urls import URLPattern, URLResolver, get_resolver
 
 DATA = Path(__file__).parent / "data"
-OUR_APPS = ("accounts", "arrears", "billing", "core", "meters", "metering", "payments", "portal", "supply", "support")
+OUR_APPS = (
+    "accounts",
+    "arrears",
+    "billing",
+    "core",
+    "meters",
+    "metering",
+    "orders",
+    "payments",
+    "portal",
+    "supply",
+    "support",
+)
 
 
 def _patterns(resolver: URLResolver, prefix: str = "") -> list[str]:

@@ -1,0 +1,182 @@
+"""The demo catalogue: a few services and devices a utility sells once,
+with appointment slots added by seed_demo. Prices are net, in EUR."""
+
+from decimal import Decimal
+
+from django.db import migrations
+
+CATALOGUE = [
+    # code, de, en, utility, net, vat, ordered_by, appointment, lead days, cancellable, hours, quote only, rule
+    (
+        "METER_EXCHANGE",
+        "Zählerwechsel auf Wunsch",
+        "Meter exchange on request",
+        "",
+        "89.00",
+        "STANDARD",
+        "CUSTOMER",
+        True,
+        10,
+        True,
+        48,
+        False,
+        "",
+        "Ein Techniker tauscht Ihren Zähler zum vereinbarten Termin.",
+        "A technician exchanges your meter at the agreed appointment.",
+    ),
+    (
+        "HOUSE_CONNECTION",
+        "Neuer Hausanschluss (nur auf Angebot)",
+        "New house connection (quote only)",
+        "",
+        "0.00",
+        "STANDARD",
+        "CUSTOMER",
+        False,
+        0,
+        True,
+        0,
+        True,
+        "",
+        "Wir erstellen Ihnen ein Angebot nach einer Besichtigung vor Ort.",
+        "We prepare a quote after a visit on site.",
+    ),
+    (
+        "RECONNECTION",
+        "Wiederherstellung der Versorgung nach einer Sperre",
+        "Reconnection after a disconnection",
+        "",
+        "65.00",
+        "STANDARD",
+        "AGENT",
+        False,
+        0,
+        False,
+        0,
+        False,
+        "REQUIRES_DISCONNECTION",
+        "Kosten der Wiederherstellung der Versorgung nach einer Unterbrechung.",
+        "The cost of restoring the supply after a disconnection.",
+    ),
+    (
+        "SMART_METER_UPGRADE",
+        "Umrüstung auf einen intelligenten Zähler",
+        "Smart-meter upgrade",
+        "ELECTRICITY",
+        "100.00",
+        "STANDARD",
+        "CUSTOMER",
+        True,
+        14,
+        True,
+        48,
+        False,
+        "",
+        "Einbau eines intelligenten Messsystems auf Ihren Wunsch (MsbG §34).",
+        "A smart metering system installed at your request.",
+    ),
+    (
+        "ROUTER",
+        "Internet-Router",
+        "Internet router",
+        "INTERNET",
+        "84.03",
+        "STANDARD",
+        "CUSTOMER",
+        False,
+        3,
+        True,
+        0,
+        False,
+        "",
+        "WLAN-Router, vorkonfiguriert, per Post an Ihre Rechnungsadresse.",
+        "Wi-Fi router, set up for you, sent by post to your billing address.",
+    ),
+    (
+        "TECHNICIAN_VISIT",
+        "Technikereinsatz (je Stunde)",
+        "Technician visit (per hour)",
+        "",
+        "75.00",
+        "STANDARD",
+        "CUSTOMER",
+        True,
+        2,
+        True,
+        24,
+        False,
+        "",
+        "Ein Techniker kommt zum gewählten Termin; abgerechnet wird je angefangene Stunde.",
+        "A technician comes at the chosen appointment; charged per hour started.",
+    ),
+    (
+        "BILL_COPY",
+        "Rechnungszweitschrift",
+        "Duplicate bill copy",
+        "",
+        "5.00",
+        "STANDARD",
+        "CUSTOMER",
+        False,
+        0,
+        False,
+        0,
+        False,
+        "",
+        "Eine Zweitschrift einer Rechnung per Post.",
+        "A duplicate of a bill sent by post.",
+    ),
+    (
+        "LATE_CANCELLATION",
+        "Gebühr für eine kurzfristige Absage",
+        "Late cancellation fee",
+        "",
+        "30.00",
+        "STANDARD",
+        "AGENT",
+        False,
+        0,
+        False,
+        0,
+        False,
+        "",
+        "Für einen Termin, der nach der Absagefrist abgesagt wurde.",
+        "For an appointment cancelled after the cancellation deadline.",
+    ),
+]
+WITH_LATE_FEE = ("METER_EXCHANGE", "SMART_METER_UPGRADE", "TECHNICIAN_VISIT")
+
+
+def seed(apps, schema_editor):
+    product = apps.get_model("orders", "Product")
+    for position, row in enumerate(CATALOGUE, start=1):
+        (code, name_de, name_en, utility, net, vat, by, appointment, lead, cancellable, hours, quote, rule, d_de, d_en) = row
+        product.objects.get_or_create(
+            code=code,
+            defaults={
+                "name_de": name_de,
+                "name_en": name_en,
+                "description_de": d_de,
+                "description_en": d_en,
+                "utility": utility,
+                "net_price": Decimal(net),
+                "unit": "h" if code == "TECHNICIAN_VISIT" else "pc",
+                "vat_category": vat,
+                "ordered_by": by,
+                "needs_appointment": appointment,
+                "lead_time_days": lead,
+                "cancellable": cancellable,
+                "cancel_until_hours": hours,
+                "quote_only": quote,
+                "rule": rule,
+                "position": position,
+            },
+        )
+    fee = product.objects.get(code="LATE_CANCELLATION")
+    product.objects.filter(code__in=WITH_LATE_FEE, late_cancellation_fee__isnull=True).update(late_cancellation_fee=fee)
+
+
+class Migration(migrations.Migration):
+    dependencies = [("orders", "0001_catalogue_and_orders")]
+
+    operations = [migrations.RunPython(seed, migrations.RunPython.noop)]
