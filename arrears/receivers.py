@@ -1,7 +1,8 @@
 """How arrears hears of what happens below it: a returned payment holds the
 account's dunning for a review; a booked payment closes a case with nothing
 overdue left (the customer is not reminded again); arrears' holds keep items
-out of direct debits."""
+out of direct debits; the reconnection fee (orders) is for accounts with an
+approved disconnection."""
 
 from __future__ import annotations
 
@@ -37,10 +38,21 @@ def held_items() -> Exists:
     return Exists(active_holds().filter(Q(invoice_id=OuterRef("invoice_id")) | Q(entry_id=OuterRef("pk"))))
 
 
+def has_approved_disconnection(account) -> bool:
+    """Orders' rule REQUIRES_DISCONNECTION: the reconnection fee is only for an
+    account whose disconnection a supervisor approved."""
+    from arrears.models import DisconnectionOrder
+
+    return DisconnectionOrder.objects.filter(account=account, status=DisconnectionOrder.Status.APPROVED).exists()
+
+
 def connect() -> None:
+    from orders.models import Product
+    from orders.rules import order_rule_register
     from payments.services.sepa import collection_exclusion_register
     from payments.signals import payment_booked, payment_returned
 
     payment_returned.connect(on_payment_returned, dispatch_uid="arrears_payment_returned")
     payment_booked.connect(on_payment_booked, dispatch_uid="arrears_payment_booked")
     collection_exclusion_register(held_items)
+    order_rule_register(Product.Rule.REQUIRES_DISCONNECTION, has_approved_disconnection)

@@ -50,13 +50,13 @@ class InvoiceLineOut(Schema):
 
 
 class InvoiceOut(Schema):
-    """A bill or credit note. `status`: issued | cancelled (a cancelled bill
+    """A bill, an order invoice (`kind` "order") or a credit note. `status`: issued | cancelled (a cancelled bill
     has a credit note that names it in `cancels`); `payment_status`: open |
     paid | overdue | credited | credit; `open_amount`: what is still unpaid
     (negative: a credit not yet paid out or used)."""
 
     number: str
-    kind: Literal["invoice", "credit_note", "settlement", "final"]
+    kind: Literal["invoice", "credit_note", "settlement", "final", "order"]
     status: Literal["issued", "cancelled"]
     payment_status: Literal["open", "paid", "overdue", "credited", "credit"]
     period_start: dt.date

@@ -107,7 +107,7 @@ class ManualPaymentForm(forms.Form):
     def __init__(self, *args, account: Account, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.fields["invoice"].queryset = Invoice.objects.filter(
-            account=account, status=Invoice.Status.ISSUED, kind__in=Invoice.BILL_KINDS
+            account=account, status=Invoice.Status.ISSUED, kind__in=Invoice.PAYABLE_KINDS
         ).order_by("-issue_date", "-id")
 
 

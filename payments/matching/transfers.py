@@ -31,7 +31,7 @@ class ReferenceIndex:
         self.invoices: dict[str, tuple[int, int]] = {
             reference_key(number): (pk, account_id)
             for number, pk, account_id in Invoice.objects.filter(
-                kind__in=Invoice.BILL_KINDS,
+                kind__in=Invoice.PAYABLE_KINDS,
                 status__in=(Invoice.Status.ISSUED, Invoice.Status.CANCELLED),
                 number__isnull=False,
             ).values_list("number", "pk", "account_id")

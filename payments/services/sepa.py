@@ -440,3 +440,13 @@ def sepa_collections_move_to_mandate(*, old: SepaMandate, new: SepaMandate) -> i
             collection.save(update_fields=["mandate", "sequence_type"])
             used = True
     return len(waiting)
+
+
+def sepa_collections_cancel(*, entries: list[LedgerEntry]) -> int:
+    """Call off the direct debits asked for these entries that are not yet in
+    a file (a cancelled order's invoice); how many were called off."""
+    return SepaCollection.objects.filter(
+        ledger_entries__in=entries,
+        batch__isnull=True,
+        status__in=(SepaCollection.Status.PLANNED, SepaCollection.Status.PRE_NOTIFIED),
+    ).update(status=SepaCollection.Status.CANCELLED)
