@@ -18,6 +18,8 @@ KNOWN_SCOPES = (
     "billing:read",
     "arrears:read",
     "arrears:write",
+    "orders:read",
+    "orders:write",
 )
 
 

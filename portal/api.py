@@ -1,7 +1,7 @@
 """The JSON API at /api/v1/ (django-ninja); OpenAPI at /api/v1/openapi.json, docs at /api/v1/docs.
 
 Every app's endpoints live in its own router (accounts, supply, metering,
-billing, payments, arrears); this module builds the API and mounts them. The
+billing, payments, arrears, orders); this module builds the API and mounts them. The
 credentials (customer session token, API key with scopes) are the kernel's
 (core.api); which accounts a caller sees is the accounts app's rule
 (accounts.api.account_visible).
@@ -25,6 +25,7 @@ from arrears.api import router as arrears_router
 from billing.api import router as billing_router
 from core.api import ErrorDetail
 from metering.api import router as metering_router
+from orders.api import router as orders_router
 from payments.api import router as payments_router
 from supply.api import router as supply_router
 
@@ -98,3 +99,4 @@ api.add_router("", metering_router)
 api.add_router("", payments_router)
 api.add_router("", billing_router)
 api.add_router("", arrears_router)
+api.add_router("", orders_router)
