@@ -391,6 +391,8 @@ class DisconnectionOrder(models.Model):
         PROPOSED = "PROPOSED", _("waiting for a supervisor")
         APPROVED = "APPROVED", _("approved")
         STOPPED = "STOPPED", _("stopped")
+        DISCONNECTED = "DISCONNECTED", _("disconnected")
+        RECONNECTED = "RECONNECTED", _("reconnected")
 
     case = models.ForeignKey(
         DunningCase, on_delete=models.PROTECT, related_name="disconnections", verbose_name=_("case")
@@ -399,7 +401,7 @@ class DisconnectionOrder(models.Model):
         Account, on_delete=models.PROTECT, related_name="disconnection_orders", verbose_name=_("account")
     )
     utility = models.CharField(_("utility"), max_length=12, choices=Utility.choices)
-    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.PROPOSED)
+    status = models.CharField(_("status"), max_length=12, choices=Status.choices, default=Status.PROPOSED)
     threat = models.ForeignKey(
         DunningNotice, on_delete=models.PROTECT, related_name="+", verbose_name=_("threat in notice")
     )
@@ -417,6 +419,18 @@ class DisconnectionOrder(models.Model):
     )
     decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
     note = models.CharField(_("note"), max_length=300, blank=True)
+    # Recorded by an agent from the field crew's report; the reconnection
+    # fee is charged through an order (orders), never typed as a booking.
+    disconnected_on = models.DateField(_("disconnected on"), null=True, blank=True)
+    reconnected_on = models.DateField(_("reconnected on"), null=True, blank=True)
+    reconnection_order = models.ForeignKey(
+        "orders.Order",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("reconnection order"),
+    )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:

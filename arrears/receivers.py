@@ -40,10 +40,12 @@ def held_items() -> Exists:
 
 def has_approved_disconnection(account) -> bool:
     """Orders' rule REQUIRES_DISCONNECTION: the reconnection fee is only for an
-    account whose disconnection a supervisor approved."""
+    account whose disconnection a supervisor approved (or that was carried out)."""
     from arrears.models import DisconnectionOrder
 
-    return DisconnectionOrder.objects.filter(account=account, status=DisconnectionOrder.Status.APPROVED).exists()
+    return DisconnectionOrder.objects.filter(
+        account=account, status__in=(DisconnectionOrder.Status.APPROVED, DisconnectionOrder.Status.DISCONNECTED)
+    ).exists()
 
 
 def connect() -> None:

@@ -19,6 +19,8 @@ from core import clock
 from core.communications import message_send
 from core.models import Channel
 from core.workdays import working_days_add
+from orders.services import OrderRefused, order_create_for_system
+from supply.models import ServiceAgreement
 
 
 class DecisionRefused(Exception):
@@ -68,6 +70,67 @@ def disconnection_decide(
                 context={"customer": customer, "order": order},
                 channel=channel,
             )
+    return order
+
+
+def disconnection_carried_out(
+    *, order: DisconnectionOrder, user: AbstractBaseUser, on: dt.date, as_of: dt.date
+) -> DisconnectionOrder:
+    """Record the field crew's report: the approved disconnection was carried
+    out on `on` (not before it was announced, not in the future)."""
+    with transaction.atomic():
+        order = DisconnectionOrder.objects.select_for_update().get(pk=order.pk)
+        if order.status != DisconnectionOrder.Status.APPROVED:
+            raise DecisionRefused(_("Only an approved disconnection can be recorded as carried out."))
+        if on > as_of or (order.announced_on and on < order.announced_on):
+            raise DecisionRefused(
+                _("The date lies between the announcement (%(start)s) and today.")
+                % {"start": order.announced_on.strftime("%d.%m.%Y") if order.announced_on else "—"}
+            )
+        order.status = DisconnectionOrder.Status.DISCONNECTED
+        order.disconnected_on = on
+        order.save(update_fields=["status", "disconnected_on"])
+    return order
+
+
+def reconnection_record(
+    *, order: DisconnectionOrder, user: AbstractBaseUser, on: dt.date, as_of: dt.date
+) -> DisconnectionOrder:
+    """Record that supply was restored on `on`; the reconnection fee is
+    charged through an order (its invoice is issued at once), so every
+    one-off charge has an order behind it. Recording twice is refused; the
+    order's idempotency key keeps the fee single even on a retry."""
+    with transaction.atomic():
+        order = DisconnectionOrder.objects.select_for_update().select_related("account").get(pk=order.pk)
+        if order.status != DisconnectionOrder.Status.DISCONNECTED:
+            raise DecisionRefused(_("Only a disconnected supply can be recorded as reconnected."))
+        if on > as_of or on < order.disconnected_on:
+            raise DecisionRefused(
+                _("The date lies between the disconnection (%(start)s) and today.")
+                % {"start": order.disconnected_on.strftime("%d.%m.%Y")}
+            )
+        agreement = (
+            ServiceAgreement.objects.filter(account=order.account, supply_point__utility=order.utility)
+            .select_related("supply_point")
+            .order_by("-start_date", "-id")
+            .first()
+        )
+        try:
+            fee = order_create_for_system(
+                account=order.account,
+                product_code="RECONNECTION",
+                idempotency_key=f"reconnection:{order.pk}",
+                as_of=as_of,
+                supply_point=agreement.supply_point if agreement else None,
+                by=user,
+                note=_("Reconnection on %(date)s") % {"date": on.strftime("%d.%m.%Y")},
+            )
+        except OrderRefused as error:
+            raise DecisionRefused(str(error)) from error
+        order.status = DisconnectionOrder.Status.RECONNECTED
+        order.reconnected_on = on
+        order.reconnection_order = fee
+        order.save(update_fields=["status", "reconnected_on", "reconnection_order"])
     return order
 
 

@@ -131,3 +131,13 @@ class VerbalConsentForm(forms.Form):
         label=_("The customer agreed to this plan on the phone"),
         error_messages={"required": _("Tick the box only once the customer has agreed on the phone.")},
     )
+
+
+class FieldReportForm(forms.Form):
+    """The day the field crew disconnected or reconnected the supply."""
+
+    on = forms.DateField(
+        label=_("Carried out on"),
+        widget=forms.DateInput(attrs={"type": "date", "class": "form-control"}, format="%Y-%m-%d"),
+        error_messages={"required": _("Please enter the date."), "invalid": _("Please enter a date.")},
+    )

@@ -20,7 +20,9 @@ from arrears.queries.staff import worklist_cases, worklist_levels, worklist_rows
 from arrears.services.worklists import (
     DecisionRefused,
     agency_export,
+    disconnection_carried_out,
     disconnection_decide,
+    reconnection_record,
     referral_decide,
     referral_recall,
 )
@@ -31,7 +33,7 @@ from arrears.staff import (
     VIEW_DISCONNECTIONS,
     VIEW_REFERRALS,
 )
-from arrears.staff.forms import DecisionForm, RecallForm
+from arrears.staff.forms import DecisionForm, FieldReportForm, RecallForm
 from core import clock
 from core.staff import staff_required
 
@@ -111,6 +113,18 @@ def _decided_text(order: DisconnectionOrder) -> str:
     return _("The disconnection of account %(number)s was stopped.") % values
 
 
+def _reported_text(order: DisconnectionOrder) -> str:
+    values = {"number": order.account.number}
+    if order.status == DisconnectionOrder.Status.DISCONNECTED:
+        values["date"] = formats.date_format(order.disconnected_on, "SHORT_DATE_FORMAT")
+        return _("Account %(number)s: the disconnection on %(date)s is recorded.") % values
+    values["date"] = formats.date_format(order.reconnected_on, "SHORT_DATE_FORMAT")
+    values["invoice"] = order.reconnection_order.invoice.number if order.reconnection_order.invoice else ""
+    return (
+        _("Account %(number)s: the reconnection on %(date)s is recorded; the fee is invoiced (%(invoice)s).") % values
+    )
+
+
 @staff_required(VIEW_DISCONNECTIONS, DECIDE_DISCONNECTIONS)
 def disconnection(request: HttpRequest, order_id: int) -> HttpResponse:
     """One order with what is owed and the notices: approve (the announcement goes out) or stop with a reason."""
@@ -138,6 +152,19 @@ def disconnection(request: HttpRequest, order_id: int) -> HttpResponse:
             else:
                 messages.success(request, _decided_text(order))
                 return redirect("staff_arrears:disconnections")
+    report = FieldReportForm(request.POST if request.method == "POST" and "on" in request.POST else None)
+    field_report = order.status in (DisconnectionOrder.Status.APPROVED, DisconnectionOrder.Status.DISCONNECTED)
+    if request.method == "POST" and field_report and report.is_valid():
+        record = (
+            disconnection_carried_out if order.status == DisconnectionOrder.Status.APPROVED else reconnection_record
+        )
+        try:
+            order = record(order=order, user=request.user, on=report.cleaned_data["on"], as_of=today)
+        except DecisionRefused as error:
+            report.add_error("on", str(error))
+        else:
+            messages.success(request, _reported_text(order))
+            return redirect("staff_arrears:disconnection", order_id=order.pk)
     notices = DunningNotice.objects.filter(case_id=order.case_id).order_by("-sent_on", "-level", "-id")
     return render(
         request,
@@ -145,6 +172,7 @@ def disconnection(request: HttpRequest, order_id: int) -> HttpResponse:
         {
             "order": order,
             "form": form,
+            "report": report,
             "arrears": account_arrears(account=order.account, as_of=today),
             "notices": notices,
             "procedure": order.case.procedure,

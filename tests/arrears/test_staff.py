@@ -365,6 +365,50 @@ def test_a_supervisor_approves_a_disconnection_and_the_customer_is_told(
     assert decided.context["waiting"] == [] and list(decided.context["decided"]) == [proposed_order]
 
 
+def test_the_field_report_records_the_disconnection_and_the_reconnection_charges_the_fee_by_an_order(
+    supervisor_client, proposed_order, today_is
+):
+    from billing.models import Invoice
+    from orders.models import Order
+
+    url = reverse("staff_arrears:disconnection", args=[proposed_order.pk])
+    today_is(63)
+    supervisor_client.post(url, {"action": "approve", "note": ""})
+    proposed_order.refresh_from_db()
+    planned = proposed_order.planned_on
+
+    # A reconnection cannot come before the disconnection; a future date is refused.
+    today_is((planned - DUE).days)
+    refused = supervisor_client.post(url, {"on": (planned + dt.timedelta(days=1)).isoformat()})
+    assert "between the announcement" in text(refused)
+    assert supervisor_client.post(url, {"on": planned.isoformat()}).status_code == 302
+    proposed_order.refresh_from_db()
+    assert (proposed_order.status, proposed_order.disconnected_on) == ("DISCONNECTED", planned)
+    assert not Order.objects.exists()
+
+    today_is((planned - DUE).days + 3)
+    early = supervisor_client.post(url, {"on": (planned - dt.timedelta(days=1)).isoformat()})
+    assert "between the disconnection" in text(early)
+    done = supervisor_client.post(url, {"on": (planned + dt.timedelta(days=3)).isoformat()}, follow=True)
+
+    proposed_order.refresh_from_db()
+    assert proposed_order.status == "RECONNECTED"
+    fee = proposed_order.reconnection_order
+    assert (fee.product.code, fee.status, fee.channel, fee.account) == (
+        "RECONNECTION",
+        Order.Status.CONFIRMED,
+        Order.Channel.AGENT,
+        proposed_order.account,
+    )
+    invoice = Invoice.objects.get(pk=fee.invoice_id)
+    assert (invoice.kind, invoice.status) == (Invoice.Kind.ORDER, Invoice.Status.ISSUED)
+    assert invoice.number in text(done)
+    # Recording again changes nothing and charges nothing twice.
+    again = supervisor_client.post(url, {"on": (planned + dt.timedelta(days=3)).isoformat()})
+    assert again.status_code == 200
+    assert Order.objects.filter(product__code="RECONNECTION").count() == 1
+
+
 def test_stopping_a_disconnection_needs_a_reason(supervisor_client, proposed_order, today_is):
     url = reverse("staff_arrears:disconnection", args=[proposed_order.pk])
     today_is(63)
