@@ -5,7 +5,7 @@
 - POST /accounts/{number}/orders (customer token: own accounts; API key:
   orders:write): quote (`"confirm": false`, 201 "quoted", no invoice) or
   order and confirm at once (201 "confirmed" with the invoice). The same
-  `idempotency_key` again answers the first order with 200 (nothing new);
+  `idempotency_key` again answers the first order with 201 (nothing new);
 - POST /accounts/{number}/orders/{id}/confirm: 200 with the invoice;
 - GET /accounts/{number}/orders (orders:read): newest first;
 - POST /accounts/{number}/orders/{id}/cancel: 200 with the credit note
@@ -17,6 +17,7 @@ Amounts are strings with two decimals; statuses lower-case. Bad input is
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from typing import Any, Literal
 
 from django.contrib.auth.models import AbstractBaseUser
@@ -185,7 +186,7 @@ def _inputs(account: Account, payload: OrderIn) -> tuple[dict[str, Any], dict[st
     if product is None:
         messages["product_code"] = [_("Choose an item from the catalogue (its code).")]
     found["product"] = product
-    if not (payload.idempotency_key or "").strip():
+    if len((payload.idempotency_key or "").strip()) > 100:
         messages["idempotency_key"] = [_("Send an idempotency key of 1 to 100 characters.")]
     quantity = payload.quantity
     found["quantity"] = quantity if quantity not in (None, "") else 1
@@ -215,14 +216,15 @@ def _inputs(account: Account, payload: OrderIn) -> tuple[dict[str, Any], dict[st
 def order_create(request: HttpRequest, number: str, payload: OrderIn) -> Status[Any]:
     """Quote (`confirm: false`) or order and confirm an item for the account:
     201 with the order (and its invoice when confirmed). The same
-    `idempotency_key` again: 200 with the first order, nothing new. 422 for
+    `idempotency_key` again: 201 with the first order as it is now, nothing
+    new (without a key every call is a new order). 422 for
     bad input or an order the rules refuse (agent-only item, quote-only item
     to confirm, full slot, …) with the message by field."""
     account = account_visible(request.auth, number=number)
-    key = (payload.idempotency_key or "").strip()
+    key = (payload.idempotency_key or "").strip() or f"api:{uuid.uuid4().hex}"
     existing = Order.objects.filter(account=account, idempotency_key=key).select_related("invoice").first()
-    if key and existing is not None:
-        return Status(200, order_out(existing))
+    if existing is not None:
+        return Status(201, order_out(existing))
     found, messages = _inputs(account, payload)
     if messages:
         return Status(422, invalid_input(messages))

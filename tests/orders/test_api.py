@@ -95,7 +95,7 @@ def test_a_customer_orders_and_confirms_at_once_and_finds_the_invoice(client):
 
     again = post(client, f"/api/v1/accounts/{account.number}/orders", body, headers)
 
-    assert again.status_code == 200 and again.json() == data
+    assert again.status_code == 201 and again.json() == data
     assert Order.objects.count() == 1 and Invoice.objects.count() == 1
 
 
@@ -168,7 +168,9 @@ def test_an_agent_only_item_and_bad_input_are_422_with_the_field(client):
     assert agent_only.status_code == 422
     assert "customer service" in agent_only.json()["errors"]["product_code"]
     assert missing.status_code == 422
-    assert set(missing.json()["errors"]) == {"product_code", "idempotency_key"}
+    assert set(missing.json()["errors"]) == {"product_code"}
+    too_long = post(client, url, {"product_code": "VISIT", "idempotency_key": "k" * 101}, headers)
+    assert "idempotency_key" in too_long.json()["errors"]
     assert not Order.objects.exists()
 
 
@@ -233,3 +235,17 @@ def test_the_order_list_takes_the_same_few_queries_for_many_orders(client, djang
         response = client.get(f"/api/v1/accounts/{account.number}/orders", **headers)
 
     assert len(response.json()) == 5
+
+
+def test_without_an_idempotency_key_each_call_is_a_new_order(client):
+    account = customer_account()
+    headers = as_customer(client, account)
+    product_make(net_price=Decimal("10.00"))
+    url = f"/api/v1/accounts/{account.number}/orders"
+
+    first = post(client, url, {"product_code": "VISIT", "confirm": False}, headers)
+    second = post(client, url, {"product_code": "VISIT", "confirm": False}, headers)
+
+    assert (first.status_code, second.status_code) == (201, 201)
+    assert first.json()["id"] != second.json()["id"]
+    assert first.json()["status"] == "quoted"
