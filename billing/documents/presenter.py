@@ -15,7 +15,7 @@ amount, the VAT per rate, the instalments already paid, the amount due.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.utils import formats, timezone, translation
@@ -188,6 +188,10 @@ class InvoiceView:
     payment: PaymentView
     arbitration_board: str
     is_energy: bool
+    # An order invoice (or its credit note): its lines, with no supply, reading or comparison.
+    is_order: bool = False
+    order: str = ""
+    order_lines: list[LineView] = field(default_factory=list)
 
 
 def _date(value: dt.date | dt.datetime | str | None) -> str:
@@ -242,6 +246,7 @@ def _title(invoice: Invoice) -> str:
         Invoice.Kind.SETTLEMENT: _("Settlement bill"),
         Invoice.Kind.FINAL: _("Final bill"),
         Invoice.Kind.CREDIT_NOTE: _("Credit note (cancellation)"),
+        Invoice.Kind.ORDER: _("Invoice for your order"),
     }[Invoice.Kind(invoice.kind)]
 
 
@@ -580,6 +585,8 @@ def _steps(invoice: Invoice, supplies: list[SupplyView], vat_rows: list[VatRow],
     steps = [
         Step(label=f"{supply.utility} {supply.identifier}: {_('net amount')}", amount=supply.net) for supply in supplies
     ]
+    if not supplies:
+        steps.append(Step(label=_("Net amount"), amount=_money(invoice.net_total, language)))
     steps += [Step(label=_("VAT %(rate)s") % {"rate": row.rate}, amount=row.vat) for row in vat_rows]
     steps.append(Step(label=_("Total (gross)"), amount=_money(invoice.gross_total, language)))
     if invoice.instalments_total:
@@ -603,6 +610,7 @@ def invoice_view(*, invoice: Invoice, language: str | None = None) -> InvoiceVie
         vat_rows = _vat_rows(lines, language)
         comparisons = _comparisons(invoice, language)
         cancels = invoice.cancels
+        is_order = invoice.is_order or (cancels is not None and cancels.is_order)
         return InvoiceView(
             language=language,
             title=_title(invoice),
@@ -644,5 +652,8 @@ def invoice_view(*, invoice: Invoice, language: str | None = None) -> InvoiceVie
             steps=_steps(invoice, supplies, vat_rows, language),
             payment=_payment(invoice, language),
             arbitration_board=invoice.supplier.get("arbitration_board", ""),
-            is_energy=any(line.utility in MARKET_LOCATION_UTILITIES for line in lines),
+            is_energy=not is_order and any(line.utility in MARKET_LOCATION_UTILITIES for line in lines),
+            is_order=is_order,
+            order=invoice.details.get("order", "") if is_order else "",
+            order_lines=[_line(line, language) for line in lines] if is_order else [],
         )

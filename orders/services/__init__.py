@@ -20,6 +20,7 @@ Published names (stable):
 - `order_create_for_system(*, account, product_code, idempotency_key, as_of, supply_point=None,
   by=None, note="") -> Order`: an order the system (or an agent on its behalf) places and confirms.
 - `slots_bookable(*, product, now) -> list[AppointmentSlot]`: free slots after the lead time.
+- `slots_open(*, product, first_day, days, capacity=2) -> int`: offer working-day slots (demo, admin helpers).
 - Exceptions: OrderRefused(message, field=..., code=...).
 """
 
@@ -36,6 +37,7 @@ from orders.services.orders import (
     order_quote,
     order_schedule,
     slots_bookable,
+    slots_open,
 )
 
 __all__ = [
@@ -51,4 +53,5 @@ __all__ = [
     "order_quote",
     "order_schedule",
     "slots_bookable",
+    "slots_open",
 ]

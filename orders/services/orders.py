@@ -702,3 +702,26 @@ def slots_bookable(*, product: Product, now: dt.datetime) -> list[AppointmentSlo
         .order_by("starts_at", "id")
     )
     return [slot for slot in slots if slot.booked < slot.capacity]
+
+
+SLOT_HOURS = (8, 10, 13, 15)
+
+
+def slots_open(*, product: Product, first_day: dt.date, days: int, capacity: int = 2) -> int:
+    """Offer two-hour slots at 8, 10, 13 and 15 o'clock on the working days
+    (Monday to Friday) from `first_day` for `days` days; a slot that exists is
+    kept. How many were added."""
+    added = 0
+    for offset in range(days):
+        day = first_day + dt.timedelta(days=offset)
+        if day.weekday() >= 5:
+            continue
+        for hour in SLOT_HOURS:
+            starts_at = timezone.make_aware(dt.datetime.combine(day, dt.time(hour)))
+            _slot, created = AppointmentSlot.objects.get_or_create(
+                product=product,
+                starts_at=starts_at,
+                defaults={"ends_at": starts_at + dt.timedelta(hours=2), "capacity": capacity},
+            )
+            added += created
+    return added

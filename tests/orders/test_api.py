@@ -199,3 +199,37 @@ def test_a_key_needs_the_orders_write_scope(client):
     assert post(client, url, body, {}).status_code == 401
     assert post(client, url, body, with_key("orders:write")).status_code == 201
     assert client.get(url, **with_key("orders:read")).status_code == 200
+
+
+def test_an_order_invoice_can_be_paid_online_with_the_existing_checkout(client):
+    account = customer_account()
+    headers = as_customer(client, account)
+    product_make(net_price=Decimal("75.00"))
+    order = post(
+        client, f"/api/v1/accounts/{account.number}/orders", {"product_code": "VISIT", "idempotency_key": "p"}, headers
+    ).json()
+
+    response = post(
+        client, f"/api/v1/accounts/{account.number}/payments/checkout", {"invoices": [order["invoice_number"]]}, headers
+    )
+
+    assert response.status_code == 201, response.content
+    assert response.json()["amount"] == "89.25"
+
+
+def test_the_order_list_takes_the_same_few_queries_for_many_orders(client, django_assert_max_num_queries):
+    account = AccountFactory()
+    product_make()
+    headers = with_key("orders:read")
+    for n in range(5):
+        post(
+            client,
+            f"/api/v1/accounts/{account.number}/orders",
+            {"product_code": "VISIT", "idempotency_key": f"k{n}"},
+            with_key("orders:write"),
+        )
+
+    with django_assert_max_num_queries(6):
+        response = client.get(f"/api/v1/accounts/{account.number}/orders", **headers)
+
+    assert len(response.json()) == 5

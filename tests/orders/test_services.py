@@ -288,3 +288,15 @@ def test_an_order_invoice_does_not_take_the_place_of_a_consumption_bill_for_the_
     assert bill.period_start == dt.date(2026, 1, 1) and bill.period_end == dt.date(2026, 12, 31)
     plan = bill_plan(account=account, as_of=dt.date(2028, 1, 5))
     assert plan.period_start == dt.date(2027, 1, 1)
+
+
+def test_slots_open_on_working_days_once_and_full_ones_are_not_bookable():
+    from orders.services import slots_bookable, slots_open
+
+    visit = Product.objects.get(code="TECHNICIAN_VISIT")
+    # 1 March 2027 is a Monday: 5 working days of the first 7, 4 slots each.
+    assert slots_open(product=visit, first_day=TODAY, days=7) == 20
+    assert slots_open(product=visit, first_day=TODAY, days=7) == 0
+    bookable = slots_bookable(product=visit, now=NOW)
+    assert all(slot.starts_at >= NOW + dt.timedelta(days=visit.lead_time_days) for slot in bookable)
+    assert bookable and bookable[0].starts_at.date() == dt.date(2027, 3, 3)

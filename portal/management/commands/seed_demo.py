@@ -21,6 +21,8 @@ from core import clock
 from meters.identifiers import market_location_check_digit
 from meters.models import GasConversionFactor, Read, Register, Utility
 from meters.services import PremiseData
+from orders.models import Product
+from orders.services import slots_open
 from payments.services.payments import payment_external
 from portal.roles import ensure_roles
 from supply.models import ServiceAgreement, Tariff
@@ -180,6 +182,9 @@ class Command(BaseCommand):
             dunning_run(as_of=clock.today())
             support_seed()
             faq_seed()
+            # Appointments for the catalogue's services (the catalogue itself is seeded by a migration).
+            for product in Product.objects.filter(needs_appointment=True, active=True):
+                slots_open(product=product, first_day=clock.today() + dt.timedelta(days=1), days=28)
         self.stdout.write(self.style.SUCCESS("Demo data ready. Logins (password: portal-demo):"))
         for user, role in ((customer_user, "customer"), (agent, "agent"), (supervisor, "supervisor"), (admin, "admin")):
             self.stdout.write(f"  {role:<11} {user.email}")
