@@ -101,6 +101,15 @@ def slots_for(*, product: Product, now: dt.datetime, for_agent: bool) -> list[Ap
     return slots_bookable(product=product, now=now)
 
 
+def slots_for_order(*, order: Order, now: dt.datetime) -> list[AppointmentSlot]:
+    """The slots an agent may set for an open order: its own first (to agree
+    to the customer's choice), then every other free one."""
+    free = slots_for(product=order.product, now=now, for_agent=True)
+    if order.slot is None:
+        return free
+    return [order.slot, *(slot for slot in free if slot.pk != order.slot_id)]
+
+
 # --- One order -------------------------------------------------------------------------------------------------
 
 

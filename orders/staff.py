@@ -32,6 +32,7 @@ from orders.pages import (
     queue,
     queue_counts,
     slots_for,
+    slots_for_order,
 )
 from orders.services import OrderRefused, order_cancel, order_complete, order_place, order_quote, order_schedule
 
@@ -60,7 +61,7 @@ def _order(order_id: int) -> Order:
 
 
 def _detail(request: HttpRequest, order: Order, **extra: Any) -> HttpResponse:
-    slots = slots_for(product=order.product, now=clock.now(), for_agent=True) if order.is_open else []
+    slots = slots_for_order(order=order, now=clock.now()) if order.is_open else []
     context = {
         "page": order_page(order=order, channel=CHANNEL),
         "order": order,
@@ -80,8 +81,7 @@ def order_detail(request: HttpRequest, order_id: int) -> HttpResponse:
 def order_schedule_view(request: HttpRequest, order_id: int) -> HttpResponse:
     """Set or move the appointment; the service tells the customer."""
     order = _order(order_id)
-    slots = slots_for(product=order.product, now=clock.now(), for_agent=True)
-    form = ScheduleForm(request.POST, slots=slots)
+    form = ScheduleForm(request.POST, slots=slots_for_order(order=order, now=clock.now()))
     if form.is_valid():
         try:
             order_schedule(order=order, slot=form.chosen_slot, by=request.user)

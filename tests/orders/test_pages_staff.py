@@ -270,3 +270,15 @@ def test_the_customer_page_has_an_orders_tab(agent_client, account, visit):
     assert reverse("staff_orders:order", args=[order.pk]) in page
     assert page.count(reverse("staff_orders:order", args=[order.pk])) == 1
     assert reverse("staff_orders:catalogue", args=[account.customer.pk]) in page
+
+
+def test_an_agent_agrees_to_the_customers_chosen_appointment(agent_client, account, visit):
+    chosen = slot_make(visit, starts_at=at(10))
+    order = order_made(account, visit, as_of=TODAY, slot=chosen)
+
+    page = text(agent_client.get(reverse("staff_orders:order", args=[order.pk])))
+    agent_client.post(reverse("staff_orders:schedule", args=[order.pk]), {"slot": str(chosen.pk)})
+
+    assert f'value="{chosen.pk}"' in page
+    order.refresh_from_db()
+    assert (order.status, order.slot) == (Order.Status.SCHEDULED, chosen)
