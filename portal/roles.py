@@ -115,6 +115,16 @@ CUSTOMER_CHANGE_PERMISSIONS = [
     "accounts.view_pendingchange",
     "accounts.approve_pendingchange",
 ]
+# Agents and supervisors work the order queue, order for a caller (agent-only items too), set or move
+# appointments, complete orders and cancel them (after the deadline with the late-cancellation fee).
+ORDER_PERMISSIONS = [
+    "orders.view_product",
+    "orders.view_appointmentslot",
+    "orders.view_order",
+    "orders.add_order",
+    "orders.change_order",
+    "orders.view_orderline",
+]
 
 ROLE_PERMISSIONS: dict[str, list[str]] = {
     "Agents": [
@@ -136,6 +146,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         *TICKET_AGENT_PERMISSIONS,
         *ARREARS_AGENT_PERMISSIONS,
         *CUSTOMER_CHANGE_PERMISSIONS,
+        *ORDER_PERMISSIONS,
     ],
     "Supervisors": [
         "accounts.view_customer",
@@ -160,6 +171,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         *TICKET_SUPERVISOR_PERMISSIONS,
         *ARREARS_SUPERVISOR_PERMISSIONS,
         *CUSTOMER_CHANGE_PERMISSIONS,
+        *ORDER_PERMISSIONS,
     ],
     "Admins": [],  # admins are superusers; the group marks them for two-factor
 }

@@ -80,6 +80,8 @@ urlpatterns = [
     path("arrears/", include("arrears.urls.arrears")),
     path("my-data/", include("portal.privacy.urls")),
     path("staff/arrears/", include("arrears.urls.staff")),
+    path("orders/", include("orders.urls.orders")),
+    path("staff/orders/", include("orders.urls.staff")),
     path("service/", include("support.urls.tickets")),
     path("help/", include("support.urls.help")),
     path("staff/tickets/", include("support.urls.staff")),
