@@ -33,6 +33,9 @@ Channel = Order.Channel
 # A customer orders in the portal or through the API (the app, an integration's key).
 CUSTOMER_CHANNELS = (Channel.PORTAL, Channel.API)
 STAFF_CHANNELS = (Channel.AGENT, Channel.SYSTEM)
+# Contracts made without meeting (portal, app, an agent on the phone or by
+# mail) carry the consumer's 14-day withdrawal right (BGB §312g).
+DISTANCE_CHANNELS = (Channel.PORTAL, Channel.API, Channel.AGENT)
 # Orders whose appointment takes a place in its slot.
 BOOKED_STATES = (Order.Status.CONFIRMED, Order.Status.SCHEDULED, Order.Status.COMPLETED)
 MAX_QUANTITY = 99
@@ -188,7 +191,7 @@ def _snapshot(
             }
         else:
             terms = _("You can cancel free of charge until the order is carried out.")
-        consumer_at_distance = channel in CUSTOMER_CHANNELS and not account.customer.is_business
+        consumer_at_distance = channel in DISTANCE_CHANNELS and not account.customer.is_business
         withdrawal = (
             _(
                 "You may withdraw from this contract within 14 days without giving reasons. By confirming, you "

@@ -65,6 +65,25 @@ def test_quoting_prices_the_order_and_issues_nothing():
     assert not LedgerEntry.objects.exists()
 
 
+@pytest.mark.parametrize(
+    ("channel", "business", "right"),
+    [
+        (Order.Channel.PORTAL, False, True),
+        (Order.Channel.AGENT, False, True),  # on the phone: a distance contract too
+        (Order.Channel.SYSTEM, False, False),
+        (Order.Channel.PORTAL, True, False),
+    ],
+)
+def test_consumers_ordering_at_a_distance_get_the_withdrawal_right(channel, business, right):
+    extra = {"customer__customer_type": "BUSINESS", "customer__company_name": "Muster GmbH"} if business else {}
+    account = AccountFactory(**extra)
+    product = product_make(net_price=Decimal("75.00"))
+
+    quote = order_quote(account=account, product=product, channel=channel, as_of=TODAY)
+
+    assert quote.snapshot["withdrawal_right"] is right
+
+
 def test_confirming_issues_one_invoice_booked_with_its_own_number():
     account = AccountFactory()
     order = order_made(account, product_make(net_price=Decimal("33.3333")), as_of=TODAY, quantity=3)
