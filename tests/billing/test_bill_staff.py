@@ -48,7 +48,7 @@ def test_the_held_queue_shows_reasons_and_the_previous_bill(client, django_asser
     held = held_bill()
     with time_machine.travel(JAN_2028):
         signed_in(client, staff_user())
-        with django_assert_max_num_queries(12):
+        with django_assert_max_num_queries(13):
             response = client.get(reverse("staff_bills:held"))
 
     html = response.content.decode()
@@ -236,7 +236,7 @@ def test_the_held_queue_needs_the_same_queries_for_many_held_bills(client, djang
         )
     signed_in(client, staff_user())
 
-    with django_assert_max_num_queries(12):
+    with django_assert_max_num_queries(13):
         response = client.get(reverse("staff_bills:held"))
 
     assert response.content.decode().count("The bill is negative.") == 6
