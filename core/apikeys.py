@@ -20,6 +20,7 @@ KNOWN_SCOPES = (
     "arrears:write",
     "orders:read",
     "orders:write",
+    "interruptions:write",
 )
 
 

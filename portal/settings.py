@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "payments",
     "orders",
     "arrears",
+    "outages",
     "support",
     "portal",
 ]
@@ -224,6 +225,10 @@ CELERY_BEAT_SCHEDULE = {
     "sepa-collect": {"task": "payments.tasks.sepa_collect_due", "schedule": crontab(hour=6, minute=0)},
     # Before the direct-debit run, so that amounts presented again go into its file.
     "dunning-run": {"task": "arrears.tasks.dunning_run_daily", "schedule": crontab(hour=5, minute=0)},
+    "announce-planned-interruptions": {
+        "task": "outages.tasks.announce_planned_interruptions",
+        "schedule": crontab(minute=15),
+    },
     "purge-retained-records": {
         "task": "portal.tasks.purge_retained_records",
         "schedule": crontab(hour=3, minute=30),
@@ -284,6 +289,8 @@ SEPA_RETURN_FEE = env.str("SEPA_RETURN_FEE", default="0")
 # --- Arrears (the procedures, levels, fees and plan rules are admin settings) --
 # A returned payment holds the account's reminders this many days for a review.
 DUNNING_RETURN_REVIEW_DAYS = env.int("DUNNING_RETURN_REVIEW_DAYS", default=7)
+# Planned interruptions are announced to the customers affected this many days ahead.
+OUTAGE_PLANNED_NOTICE_DAYS = env.int("OUTAGE_PLANNED_NOTICE_DAYS", default=3)
 
 # --- Department notices (who hears of customer changes is an admin setting) --
 # A webhook that does not answer within this many seconds counts as failed.

@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 
 from arrears.models import AgencyReferral, DisconnectionOrder, DunningCase, DunningNotice
 from arrears.queries.arrears import account_arrears
+from arrears.signals import disconnection_recorded
 from billing.models import LedgerEntry
 from core import clock
 from core.communications import message_send
@@ -90,6 +91,7 @@ def disconnection_carried_out(
         order.status = DisconnectionOrder.Status.DISCONNECTED
         order.disconnected_on = on
         order.save(update_fields=["status", "disconnected_on"])
+        disconnection_recorded.send(sender=DisconnectionOrder, order=order, event="disconnected", on=on, by=user)
     return order
 
 
@@ -131,6 +133,7 @@ def reconnection_record(
         order.reconnected_on = on
         order.reconnection_order = fee
         order.save(update_fields=["status", "reconnected_on", "reconnection_order"])
+        disconnection_recorded.send(sender=DisconnectionOrder, order=order, event="reconnected", on=on, by=user)
     return order
 
 

@@ -24,6 +24,7 @@ from meters.models import SupplyPoint
 from orders.models import AppointmentSlot, Order, OrderLine, Product
 from orders.pricing import NoVatRateOnDate, Priced, order_price, vat_rate_for
 from orders.rules import order_rule_allows
+from orders.signals import order_completed
 from payments.models import Payment, Refund
 from payments.services.payments import CARD_METHODS, RefundRefused, refund_issue
 from payments.services.sepa import sepa_collection_request, sepa_collections_cancel
@@ -664,6 +665,7 @@ def order_complete(*, order: Order, by: AbstractBaseUser | None) -> Order:
         order.completed_at = timezone.now()
         order.completed_by = by
         order.save(update_fields=["status", "completed_at", "completed_by"])
+        order_completed.send(sender=Order, order=order, by=by)
     return order
 
 

@@ -16,6 +16,7 @@ QUEUES = [
     ("BILLING", "Rechnungen und Tarife", "Bills and tariffs", [Topic.BILLING, Topic.TARIFF]),
     ("PAYMENTS", "Zahlungen", "Payments", [Topic.PAYMENTS, Topic.BANK_DETAILS]),
     ("METER", "Zähler und Störungen", "Meters and outages", [Topic.METER, Topic.OUTAGE]),
+    ("OPERATIONS", "Netzbetrieb", "Operations", []),
     ("MOVE", "Umzug", "Moving", [Topic.MOVING]),
     ("COMPLAINTS", "Beschwerden", "Complaints", [Topic.COMPLAINT]),
     ("GENERAL", "Allgemein", "General", [Topic.GENERAL]),

@@ -24,6 +24,7 @@ OUR_APPS = (
     "meters",
     "metering",
     "orders",
+    "outages",
     "payments",
     "portal",
     "supply",
