@@ -10,6 +10,7 @@ from accounts import views as account_views
 from metering import ending
 from metering.staff import imports as staff_reads
 from metering.staff import review as staff_review
+from outages import views as outage_views
 from portal import staff, views
 from portal.api import api
 from supply import moving as supply_moving
@@ -82,6 +83,9 @@ urlpatterns = [
     path("staff/arrears/", include("arrears.urls.staff")),
     path("orders/", include("orders.urls.orders")),
     path("staff/orders/", include("orders.urls.staff")),
+    path("status/", outage_views.status_page, name="status"),
+    path("outages/", include("outages.urls.outages")),
+    path("staff/outages/", include("outages.urls.staff")),
     path("service/", include("support.urls.tickets")),
     path("help/", include("support.urls.help")),
     path("staff/tickets/", include("support.urls.staff")),
