@@ -59,6 +59,15 @@ CHANGE_KINDS = (
     ("move", _("moving house")),
 )
 
+# Reports filed straight into a back-office queue (queue_file), never announced to subscriptions.
+QUEUE_KINDS = (("no_supply", _("no supply reported")),)
+
+
+def kind_label(kind: str) -> str:
+    """The label of a change kind or a queue kind."""
+    return str(dict(CHANGE_KINDS + QUEUE_KINDS)[kind])
+
+
 TIMESTAMP_HEADER = "X-Portal-Timestamp"
 SIGNATURE_HEADER = "X-Portal-Signature"
 EVENT_HEADER = "X-Portal-Event"
@@ -84,6 +93,17 @@ def queue_handler_register(handler: QueueHandler) -> None:
     log (e.g. the ticket reference) and raises DeliveryError when it cannot."""
     global _queue_handler
     _queue_handler = handler
+
+
+def queue_file(*, queue: str, kind: str, account_number: str, summary: dict[str, Any], at: dt.datetime) -> str:
+    """File a report of `kind` (QUEUE_KINDS) about an account in the queue
+    with the code `queue` at once, through the registered handler; its note
+    (e.g. "ticket T-2026-00012"). Raises DeliveryError when it cannot."""
+    if kind not in dict(QUEUE_KINDS):
+        raise ValueError(f"unknown queue kind {kind!r}")
+    if _queue_handler is None:
+        raise DeliveryError("no back-office queue handler is registered")
+    return _queue_handler(queue=queue, kind=kind, account_number=account_number, summary=summary, at=at)
 
 
 def change_announce(*, kind: str, account_number: str, summary: dict[str, Any], at: dt.datetime | None = None) -> None:

@@ -11,8 +11,8 @@ from outages.models import (
     Charge,
     ChargeRule,
     Interruption,
-    Notice,
     NoSupplyReport,
+    Notice,
     StatusUpdate,
 )
 

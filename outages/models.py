@@ -286,7 +286,7 @@ class ChargeRule(models.Model):
         max_digits=6,
         decimal_places=2,
         default=Decimal("0.00"),
-        help_text=_("The interruption must last at least this long (0: any duration)."),
+        help_text=_("Only interruptions lasting longer than this (0: any duration)."),
     )
     amount = models.DecimalField(_("amount per account (EUR)"), max_digits=10, decimal_places=2)
     is_active = models.BooleanField(_("active"), default=True)

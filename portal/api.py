@@ -26,6 +26,7 @@ from billing.api import router as billing_router
 from core.api import ErrorDetail
 from metering.api import router as metering_router
 from orders.api import router as orders_router
+from outages.api import router as outages_router
 from payments.api import router as payments_router
 from supply.api import router as supply_router
 
@@ -100,3 +101,4 @@ api.add_router("", payments_router)
 api.add_router("", billing_router)
 api.add_router("", arrears_router)
 api.add_router("", orders_router)
+api.add_router("", outages_router)

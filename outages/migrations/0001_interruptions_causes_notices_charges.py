@@ -44,7 +44,7 @@ class Migration(migrations.Migration):
                 ('name_en', models.CharField(max_length=100, verbose_name='text (English)')),
                 ('utility', models.CharField(blank=True, choices=[('ELECTRICITY', 'Electricity'), ('GAS', 'Gas'), ('WATER', 'Water'), ('INTERNET', 'Internet')], help_text='Blank: any utility.', max_length=12, verbose_name='utility')),
                 ('applies_to', models.CharField(choices=[('ANY', 'planned and unplanned'), ('PLANNED', 'planned only'), ('UNPLANNED', 'unplanned only')], default='ANY', max_length=10, verbose_name='applies to')),
-                ('min_duration_hours', models.DecimalField(decimal_places=2, default=Decimal('0.00'), help_text='The interruption must last at least this long (0: any duration).', max_digits=6, verbose_name='longer than (hours)')),
+                ('min_duration_hours', models.DecimalField(decimal_places=2, default=Decimal('0.00'), help_text='Only interruptions lasting longer than this (0: any duration).', max_digits=6, verbose_name='longer than (hours)')),
                 ('amount', models.DecimalField(decimal_places=2, max_digits=10, verbose_name='amount per account (EUR)')),
                 ('is_active', models.BooleanField(default=True, verbose_name='active')),
                 ('cause', models.ForeignKey(blank=True, help_text='Blank: any cause.', null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='outages.cause', verbose_name='cause')),

@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import Account
 from core import clock
-from core.departments import CHANGE_KINDS, DeliveryError, change_lines
+from core.departments import DeliveryError, change_lines, kind_label
 from support.models import Queue, Ticket, TicketMessage
 from support.services.tickets import ticket_reference_next
 from support.sla import sla_due_times
@@ -37,7 +37,7 @@ def department_notice_file(
     ticket_kind = KIND_TICKETS.get(kind, Ticket.Kind.INQUIRY)
     received_at = clock.now()
     with transaction.atomic(), translation.override(customer.language if customer else "de"):
-        label = dict(CHANGE_KINDS)[kind]
+        label = kind_label(kind)
         due = sla_due_times(kind=ticket_kind, priority=Ticket.Priority.NORMAL, received_at=received_at)
         ticket = Ticket.objects.create(
             reference=ticket_reference_next(year=timezone.localtime(received_at).year),
