@@ -1,8 +1,11 @@
-"""What the CSV imports share: the encoding to assume and the delimiter and
-header of a file exported by whatever tool (Excel writes ";" in Germany)."""
+"""What the CSV files share: for imports the encoding to assume and the
+delimiter and header of a file exported by whatever tool (Excel writes ";"
+in Germany); for exports one writer."""
 
 import codecs
 import csv
+import io
+from collections.abc import Iterable
 
 DELIMITERS = (",", ";", "\t")
 
@@ -26,3 +29,13 @@ def header_read(line: str, *, columns: tuple[str, ...]) -> tuple[str, list[str]]
     """The delimiter under which the header line names most of `columns`, and the header."""
     delimiter = max(DELIMITERS, key=lambda candidate: len(set(header_cells(line, candidate)) & set(columns)))
     return delimiter, header_cells(line, delimiter)
+
+
+def csv_text(*, header: Iterable[str], rows: Iterable[Iterable[object]], delimiter: str = ";") -> str:
+    """A CSV file as text: the header, then one line per row (CRLF line ends,
+    as spreadsheets expect; `None` as an empty cell)."""
+    out = io.StringIO()
+    writer = csv.writer(out, delimiter=delimiter, lineterminator="\r\n")
+    writer.writerow(list(header))
+    writer.writerows(["" if cell is None else cell for cell in row] for row in rows)
+    return out.getvalue()

@@ -23,6 +23,19 @@ UPDATE_STATUSES = (
 )
 
 
+def styled(form: forms.Form) -> None:
+    """Bootstrap's classes on the widgets (the back-office forms render field by field)."""
+    for field in form.fields.values():
+        widget = field.widget
+        if isinstance(widget, forms.CheckboxInput):
+            css = "form-check-input"
+        elif isinstance(widget, forms.Select):
+            css = "form-select"
+        else:
+            css = "form-control"
+        widget.attrs["class"] = css
+
+
 def _postcode_check(value: str) -> str:
     value = value.strip()
     if value and not POSTCODE.match(value):
@@ -98,6 +111,7 @@ class InterruptionLogForm(forms.Form):
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.fields["cause"].queryset = Cause.objects.filter(is_active=True).order_by("position", "id")
+        styled(self)
 
     def clean_postcodes(self) -> list[str]:
         values = [value for value in re.split(r"[,;\s]+", self.cleaned_data["postcodes"]) if value]
@@ -136,16 +150,52 @@ class InterruptionUpdateForm(forms.Form):
         required=False,
         choices=[("", _("unchanged"))] + [(s.value, s.label) for s in UPDATE_STATUSES],
     )
-    note = forms.CharField(
-        label=_("Note"), required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2})
-    )
+    note = forms.CharField(label=_("Note"), required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))
     expected_end_at = DateTimeLocalField(label=_("Expected end"), required=False)
     ended_at = DateTimeLocalField(
         label=_("Actual end"), required=False, help_text=_("Supply restored: the customers affected are told.")
     )
 
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        styled(self)
+
     def clean(self) -> dict:
         data = super().clean()
-        if not (data.get("status") or (data.get("note") or "").strip() or data.get("expected_end_at") or data.get("ended_at")):
+        if not (
+            data.get("status")
+            or (data.get("note") or "").strip()
+            or data.get("expected_end_at")
+            or data.get("ended_at")
+        ):
             raise forms.ValidationError(_("Enter a status, a note or a time."))
         return data
+
+
+class ReliabilityForm(forms.Form):
+    utility = forms.ChoiceField(label=_("Utility"), choices=Utility.choices, initial=Utility.ELECTRICITY)
+    year = forms.IntegerField(
+        label=_("Year"),
+        min_value=2000,
+        error_messages={"min_value": _("Choose a year from 2000 on."), "invalid": _("Enter a year, e.g. 2026.")},
+    )
+    postcode = forms.CharField(label=_("Area (postcode or its beginning)"), required=False, max_length=10)
+    include_planned = forms.BooleanField(label=_("Count planned work too"), required=False)
+
+    def __init__(self, *args, this_year: int, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.this_year = this_year
+        self.fields["year"].initial = this_year
+        styled(self)
+
+    def clean_year(self) -> int:
+        year = self.cleaned_data["year"]
+        if year > self.this_year:
+            raise forms.ValidationError(_("Choose a year up to %(year)s.") % {"year": self.this_year})
+        return year
+
+    def clean_postcode(self) -> str:
+        value = self.cleaned_data["postcode"].strip()
+        if value and not re.match(r"^[0-9A-Za-z]{1,10}$", value):
+            raise forms.ValidationError(_("Enter a postcode or its first digits, e.g. 109."))
+        return value

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
 
 from django.db.models import Count, Q, QuerySet
 from django.utils.translation import gettext_lazy as _
@@ -15,7 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.models import Account, Customer
 from meters.models import SupplyPoint, Utility
 from outages.models import AffectedSupply, Charge, Interruption, NoSupplyReport, Notice, StatusUpdate
-from outages.queries import PublicInterruption, public_interruptions
+from outages.queries import PublicInterruption, ReliabilityReport, public_interruptions, reliability_figures
 from supply.models import ServiceAgreement
 
 # Supplies a customer can report "no supply" for.
@@ -133,9 +134,9 @@ def staff_list(*, tab: str, now: dt.datetime) -> QuerySet[Interruption]:
         return queryset.filter(open_now, started_at__gt=now).order_by("started_at", "id")
     if tab == "to_close":
         return queryset.filter(status=Interruption.Status.RESTORED, closed_at__isnull=True).order_by("-ended_at", "-id")
-    return queryset.filter(
-        Q(closed_at__isnull=False) | Q(status=Interruption.Status.CANCELLED)
-    ).order_by("-started_at", "-id")
+    return queryset.filter(Q(closed_at__isnull=False) | Q(status=Interruption.Status.CANCELLED)).order_by(
+        "-started_at", "-id"
+    )
 
 
 def staff_tab_counts(*, now: dt.datetime) -> dict[str, int]:
@@ -198,3 +199,84 @@ def interruption_page(*, interruption_id: int) -> InterruptionPage | None:
         ),
         supply_points=list(interruption.supply_points.select_related("premise").order_by("identifier", "id")),
     )
+
+
+# --- Reliability figures -------------------------------------------------------------------------------------
+
+YEARS_COMPARED = 5
+RELIABILITY_CSV_COLUMNS = (
+    "utility",
+    "year",
+    "include_planned",
+    "customers_served",
+    "interruptions_counted",
+    "customers_interrupted",
+    "customer_minutes",
+    "saidi_minutes",
+    "saifi",
+    "caidi_minutes",
+)
+INTERRUPTIONS_CSV_COLUMNS = (
+    "id",
+    "utility",
+    "planned",
+    "cause",
+    "started_at",
+    "ended_at",
+    "minutes",
+    "customers",
+    "counted",
+)
+TWO_PLACES = Decimal("0.01")
+
+
+def rounded(value: Decimal | None) -> Decimal | None:
+    """A figure as shown: two decimals (None stays None: nobody served)."""
+    return None if value is None else value.quantize(TWO_PLACES, rounding=ROUND_HALF_UP)
+
+
+def reliability_years(
+    *, utility: str, year: int, postcodes: tuple[str, ...] = (), include_planned: bool = False
+) -> list[ReliabilityReport]:
+    """The figures of `year` and the years before it (oldest first), for the chart and the table."""
+    return [
+        reliability_figures(utility=utility, year=shown, postcodes=postcodes, include_planned=include_planned)
+        for shown in range(year - YEARS_COMPARED + 1, year + 1)
+    ]
+
+
+def reliability_csv_rows(reports: list[ReliabilityReport]) -> list[list[object]]:
+    """One line per year: the figures rounded to two decimals."""
+    return [
+        [
+            report.utility.lower(),
+            report.year,
+            "yes" if report.include_planned else "no",
+            report.figures.customers_served,
+            report.figures.interruptions_counted,
+            report.figures.customers_interrupted,
+            rounded(report.figures.customer_minutes),
+            rounded(report.figures.saidi_minutes),
+            rounded(report.figures.saifi),
+            rounded(report.figures.caidi_minutes),
+        ]
+        for report in reports
+    ]
+
+
+def interruptions_csv_rows(report: ReliabilityReport) -> list[list[object]]:
+    """One line per interruption of the year behind the figures (counted or not)."""
+    return [
+        [
+            row.interruption.pk,
+            row.interruption.utility.lower(),
+            "yes" if row.interruption.planned else "no",
+            row.interruption.cause.code,
+            row.interruption.started_at.isoformat(),
+            row.interruption.ended_at.isoformat() if row.interruption.ended_at else None,
+            rounded(row.minutes),
+            row.customers,
+            "yes" if row.counted else "no",
+        ]
+        for row in report.rows
+    ]

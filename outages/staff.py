@@ -12,18 +12,33 @@ outages.change_interruption."""
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from core import clock
+from core.csvfiles import csv_text
 from core.staff import staff_required
-from outages.forms import InterruptionLogForm, InterruptionUpdateForm
+from meters.models import Utility
+from outages.forms import InterruptionLogForm, InterruptionUpdateForm, ReliabilityForm
 from outages.models import Interruption
-from outages.pages import STAFF_TABS, interruption_page, staff_list, staff_tab_counts, status_badge
+from outages.pages import (
+    INTERRUPTIONS_CSV_COLUMNS,
+    RELIABILITY_CSV_COLUMNS,
+    STAFF_TABS,
+    interruption_page,
+    interruptions_csv_rows,
+    reliability_csv_rows,
+    reliability_years,
+    staff_list,
+    staff_tab_counts,
+    status_badge,
+)
 from outages.services import UNSET, InterruptionRefused, interruption_close, interruption_log, interruption_update
 
 VIEW = "outages.view_interruption"
@@ -93,7 +108,9 @@ def _refusal_show(form, error: InterruptionRefused) -> None:
     form.add_error(field, str(error))
 
 
-def _detail(request: HttpRequest, interruption_id: int, *, form: InterruptionUpdateForm | None = None, status: int = 200) -> HttpResponse:
+def _detail(
+    request: HttpRequest, interruption_id: int, *, form: InterruptionUpdateForm | None = None, status: int = 200
+) -> HttpResponse:
     page = interruption_page(interruption_id=interruption_id)
     if page is None:
         raise Http404
@@ -166,3 +183,70 @@ def interruption_close_view(request: HttpRequest, interruption_id: int) -> HttpR
             % {"count": len(result.charges), "fees": result.fees, "credits": result.credits},
         )
     return redirect("staff_outages:interruption", interruption_id=interruption_id)
+
+
+def _reliability_choice(request: HttpRequest) -> tuple[ReliabilityForm, dict | None]:
+    this_year = clock.today().year
+    form = ReliabilityForm(request.GET or None, this_year=this_year)
+    if not form.is_bound:
+        return form, {"utility": Utility.ELECTRICITY, "year": this_year, "postcode": "", "include_planned": False}
+    return form, (form.cleaned_data if form.is_valid() else None)
+
+
+def _reports(choice: dict) -> list:
+    return reliability_years(
+        utility=choice["utility"],
+        year=choice["year"],
+        postcodes=(choice["postcode"],) if choice["postcode"] else (),
+        include_planned=choice["include_planned"],
+    )
+
+
+@staff_required(VIEW)
+@require_GET
+def reliability_page(request: HttpRequest) -> HttpResponse:
+    """SAIDI, SAIFI and CAIDI of one utility (and area) for a year and the
+    years before it, as charts and a table, with the interruptions behind the year's figures."""
+    form, choice = _reliability_choice(request)
+    context: dict = {"form": form, "active": "reliability"}
+    if choice is not None:
+        reports = _reports(choice)
+        current = reports[-1]
+        context.update(
+            reports=reports,
+            current=current,
+            rows=Paginator(current.rows, PER_PAGE).get_page(request.GET.get("page")),
+            query=_query(choice),
+        )
+    return render(request, "outages/staff/reliability.html", context, status=200 if choice is not None else 400)
+
+
+def _query(choice: dict) -> str:
+    return urlencode(
+        {
+            "utility": choice["utility"],
+            "year": choice["year"],
+            "postcode": choice["postcode"],
+            **({"include_planned": "on"} if choice["include_planned"] else {}),
+        }
+    )
+
+
+@staff_required(VIEW)
+@require_GET
+def reliability_csv(request: HttpRequest) -> HttpResponse:
+    """The figures per year (`kind=figures`, the default) or the interruptions
+    behind the chosen year (`kind=interruptions`) as CSV (";", decimal points)."""
+    _form, choice = _reliability_choice(request)
+    if choice is None:
+        return HttpResponseBadRequest(_("Choose a utility and a year."))
+    reports = _reports(choice)
+    if request.GET.get("kind") == "interruptions":
+        content = csv_text(header=INTERRUPTIONS_CSV_COLUMNS, rows=interruptions_csv_rows(reports[-1]))
+        name = f"interruptions-{choice['utility'].lower()}-{choice['year']}.csv"
+    else:
+        content = csv_text(header=RELIABILITY_CSV_COLUMNS, rows=reliability_csv_rows(reports))
+        name = f"reliability-{choice['utility'].lower()}-{choice['year']}.csv"
+    response = HttpResponse(content, content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response

@@ -31,7 +31,13 @@ def status_page(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "outages/status.html",
-        {"form": form, "current": current, "planned": planned, "postcode": postcode, "searched": bool(postcode or utility)},
+        {
+            "form": form,
+            "current": current,
+            "planned": planned,
+            "postcode": postcode,
+            "searched": bool(postcode or utility),
+        },
         status=400 if form.is_bound and form.errors else 200,
     )
 

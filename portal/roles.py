@@ -125,6 +125,21 @@ ORDER_PERMISSIONS = [
     "orders.change_order",
     "orders.view_orderline",
 ]
+# Agents and supervisors log interruptions, add updates (status, expected and actual end), close them
+# (fees and compensation are booked), and see the customers affected, the notices, the customers'
+# no-supply reports and the reliability figures.
+OUTAGE_PERMISSIONS = [
+    "outages.view_cause",
+    "outages.view_interruption",
+    "outages.add_interruption",
+    "outages.change_interruption",
+    "outages.view_statusupdate",
+    "outages.view_affectedsupply",
+    "outages.view_notice",
+    "outages.view_chargerule",
+    "outages.view_charge",
+    "outages.view_nosupplyreport",
+]
 
 ROLE_PERMISSIONS: dict[str, list[str]] = {
     "Agents": [
@@ -147,6 +162,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         *ARREARS_AGENT_PERMISSIONS,
         *CUSTOMER_CHANGE_PERMISSIONS,
         *ORDER_PERMISSIONS,
+        *OUTAGE_PERMISSIONS,
     ],
     "Supervisors": [
         "accounts.view_customer",
@@ -172,6 +188,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         *ARREARS_SUPERVISOR_PERMISSIONS,
         *CUSTOMER_CHANGE_PERMISSIONS,
         *ORDER_PERMISSIONS,
+        *OUTAGE_PERMISSIONS,
     ],
     "Admins": [],  # admins are superusers; the group marks them for two-factor
 }

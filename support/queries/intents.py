@@ -27,6 +27,7 @@ from core.formats import money_format
 from core.money import round_money
 from metering.queries.reads import RegisterPanel, customer_reading_agreements, register_panel, submit_refusal
 from meters.models import Utility
+from outages.pages import CustomerInterruption, customer_interruptions
 from payments.models import Payment
 from supply.models import ServiceAgreement
 from supply.queries import tariff_offer
@@ -419,18 +420,58 @@ def _gross_net(gross: Decimal, net: Decimal) -> str:
 
 
 def outage_answer(*, customer: Customer, as_of: dt.datetime) -> DataAnswer:
-    """Whether an interruption is known in the customer's area. No outage
-    register exists yet, so none is known: the answer says so and how to report one."""
+    """The interruptions in the register going on or planned at the
+    customer's supplies (their postcodes, supply points and utilities); when
+    none is known, what to check and where to report no supply."""
+    known = customer_interruptions(accounts=_accounts(customer), now=as_of)
+    report = Link(_("Report no supply at my address"), reverse("outages:report_new"))
+    status = Link(_("Supply status"), reverse("status"))
+    if not known:
+        return DataAnswer(
+            Intent.OUTAGE,
+            _(
+                "We know of no interruption at your addresses at the moment. If you have no supply, please check "
+                "your fuses and ask your neighbours; then report it here, or call our fault hotline %(hotline)s "
+                "(day and night)."
+            )
+            % {"hotline": settings.COMPANY_HOTLINE},
+            [Fact(_("Fault hotline"), settings.COMPANY_HOTLINE)],
+            [report, status, Link(_("What to do in an outage"), reverse("help:article", args=["outage-what-to-do"]))],
+        )
+    facts = [_outage_fact(row) for row in known]
+    current = [row for row in known if not row.upcoming]
+    summary = (
+        _("We know of an interruption at your address and are working on it; you do not need to report it.")
+        if current
+        else _("Planned work will interrupt your supply; we tell you before it starts.")
+    )
     return DataAnswer(
         Intent.OUTAGE,
-        _(
-            "We know of no interruption at your addresses at the moment. If you have no supply, please check "
-            "your fuses and ask your neighbours; then call our fault hotline %(hotline)s (day and night)."
-        )
-        % {"hotline": settings.COMPANY_HOTLINE},
-        [Fact(_("Fault hotline"), settings.COMPANY_HOTLINE)],
-        [Link(_("What to do in an outage"), reverse("help:article", args=["outage-what-to-do"]))],
+        summary,
+        [*facts, Fact(_("Fault hotline"), settings.COMPANY_HOTLINE)],
+        [status, report],
     )
+
+
+def _outage_fact(row: CustomerInterruption) -> Fact:
+    interruption = row.interruption
+    values = {
+        "utility": interruption.get_utility_display(),
+        "start": formats.date_format(timezone.localtime(interruption.started_at), "SHORT_DATETIME_FORMAT"),
+        "status": interruption.get_status_display(),
+    }
+    if interruption.expected_end_at is not None:
+        values["end"] = formats.date_format(timezone.localtime(interruption.expected_end_at), "SHORT_DATETIME_FORMAT")
+        text = _("%(status)s since %(start)s, expected end %(end)s") % values
+    else:
+        text = _("%(status)s since %(start)s, end not known yet") % values
+    if row.upcoming:
+        text = (
+            _("planned from %(start)s until %(end)s") % values
+            if "end" in values
+            else _("planned from %(start)s") % values
+        )
+    return Fact(f"{values['utility']} · {'; '.join(row.addresses)}", text)
 
 
 def change_bank_details_answer(*, customer: Customer, as_of: dt.datetime) -> DataAnswer:
