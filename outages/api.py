@@ -231,6 +231,7 @@ def interruption_patch(request: HttpRequest, interruption_id: int, payload: Inte
         )
     except InterruptionRefused as error:
         return Status(422, invalid_input({error.field: [str(error)]}))
+    interruption.refresh_from_db()
     return Status(200, _out(interruption))
 
 

@@ -42,7 +42,8 @@ def pytest_configure(config):
 def _seeded_defaults_again(sender, apps=None, **kwargs):
     """A transactional test (the browser tests) ends with a flush, which empties
     what the data migrations seeded; the flush's post_migrate puts the same
-    defaults back (VAT rates, dunning procedures and base rates, the order catalogue), as it does
+    defaults back (VAT rates, dunning procedures and base rates, the order catalogue,
+    the causes of interruption, the operations queue), as it does
     for permissions, so the next test on the worker sees the seeded database."""
     from django.apps import apps as django_apps
 
@@ -50,6 +51,8 @@ def _seeded_defaults_again(sender, apps=None, **kwargs):
         ("supply.migrations.0002_agreement_overlap_and_vat_defaults", "seed_vat"),
         ("arrears.migrations.0003_seed_procedures_and_base_rates", "seed"),
         ("orders.migrations.0002_seed_demo_catalogue", "seed"),
+        ("outages.migrations.0002_seed_causes", "seed"),
+        ("support.migrations.0002_operations_queue", "create"),
     ):
         getattr(importlib.import_module(module), function)(apps or django_apps, None)
 
