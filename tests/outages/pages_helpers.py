@@ -1,35 +1,24 @@
-"""What the interruption page tests share: supplies at a chosen postcode
-(through the real supply import) and interruptions logged through the real
-service."""
+"""What the interruption page tests share: a named customer's supply at a
+chosen postcode and interruptions logged relative to the frozen now."""
 
 import datetime as dt
-from decimal import Decimal
 
 from django.conf import settings
 from django.test import Client
 
 from meters.models import Utility
-from meters.services import PremiseData
 from outages.models import Interruption
-from outages.services import interruption_log
-from supply.models import ServiceAgreement, Tariff
-from supply.services.agreements import supply_import
+from supply.models import ServiceAgreement
 from tests.accounts.factories import AccountFactory
-from tests.supply.factories import request_for, tariff_make
+from tests.outages.factories import interruption_make, supply_at
 
 NOW = dt.datetime(2027, 3, 1, 9, 0, tzinfo=dt.UTC)
 
 
-def supply_at(n: int, *, postcode: str = "10969", street: str = "Lindenstraße", account=None, **customer):
-    """An ACTIVE electricity supply since 2026 at `street` 12, `postcode` Berlin."""
-    tariff = Tariff.objects.filter(code="STROM-BASIS").first() or tariff_make()
+def customer_supply(n: int, *, postcode: str, **customer) -> ServiceAgreement:
+    """An ACTIVE electricity supply at Hauptstraße `n`, `postcode` Berlin, of a customer with these details."""
     names = {f"customer__{key}": value for key, value in customer.items()}
-    return supply_import(
-        account=account or AccountFactory(customer__language="en", **names),
-        premise=PremiseData(street=street, house_number="12", postcode=postcode, city="Berlin"),
-        request=request_for(tariff, n=n, start_date=dt.date(2026, 1, 1), start_reads={"1-0:1.8.0": Decimal("1000")}),
-        as_of=dt.date(2026, 1, 1),
-    )
+    return supply_at(n, postcode=postcode, account=AccountFactory(customer__language="en", **names))
 
 
 def logged(
@@ -41,11 +30,10 @@ def logged(
     utility: str = Utility.ELECTRICITY,
     supply_points=(),
     now: dt.datetime = NOW,
-    **extra,
 ) -> Interruption:
     """An interruption logged `start` from now, expected to last `hours`."""
     started_at = now + start
-    interruption, _created = interruption_log(
+    return interruption_make(
         utility=utility,
         planned=planned,
         cause="MAINTENANCE" if planned else "GRID_FAULT",
@@ -53,11 +41,8 @@ def logged(
         supply_points=list(supply_points),
         started_at=started_at,
         expected_end_at=started_at + dt.timedelta(hours=hours) if hours is not None else None,
-        source=Interruption.Source.AGENT,
         now=now,
-        **extra,
     )
-    return interruption
 
 
 def signed_in(user) -> Client:

@@ -17,7 +17,8 @@ from django.urls import reverse
 from outages.models import Charge, ChargeRule, Interruption
 from outages.services import interruption_update
 from tests.accounts.factories import staff_user
-from tests.outages.pages_helpers import NOW, agreement_of, logged, signed_in, supply_at
+from tests.outages.factories import supply_at
+from tests.outages.pages_helpers import NOW, agreement_of, customer_supply, logged, signed_in
 
 pytestmark = pytest.mark.django_db
 
@@ -35,7 +36,7 @@ def agent():
 
 @pytest.fixture
 def account():
-    return supply_at(1, postcode="10969", first_name="Erika", last_name="Mustermann").account
+    return customer_supply(1, postcode="10969", first_name="Erika", last_name="Mustermann").account
 
 
 def text(response) -> str:
