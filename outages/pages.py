@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.db.models import Count, Q, QuerySet
+from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Account, Customer
@@ -182,6 +183,10 @@ def interruption_page(*, interruption_id: int) -> InterruptionPage | None:
     )
     if interruption is None:
         return None
+    language = translation.get_language() or "de"
+    charges = list(interruption.charges.select_related("rule", "account").order_by("booked_at", "id"))
+    for charge in charges:
+        charge.rule_name = charge.rule.name_in(language)
     return InterruptionPage(
         interruption=interruption,
         updates=list(interruption.updates.select_related("by").order_by("-at", "-id")),
@@ -191,7 +196,7 @@ def interruption_page(*, interruption_id: int) -> InterruptionPage | None:
             )[:AFFECTED_SHOWN]
         ),
         notices=list(interruption.notices.select_related("customer", "message").order_by("-sent_at", "-id")),
-        charges=list(interruption.charges.select_related("rule", "account", "entry").order_by("booked_at", "id")),
+        charges=charges,
         reports=list(
             interruption.reports.select_related("customer", "account", "supply_point__premise").order_by(
                 "-created_at", "-id"
