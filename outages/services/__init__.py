@@ -34,15 +34,10 @@ Published names (stable):
 Reads are in outages.queries (public list, per customer, reliability figures).
 """
 
+from outages.services.affected import affected_refresh
 from outages.services.customer import disconnection_interruption_record, meter_exchange_interruption_record
 from outages.services.fees import CloseResult, interruption_close
-from outages.services.interruptions import (
-    UNSET,
-    InterruptionRefused,
-    affected_refresh,
-    interruption_log,
-    interruption_update,
-)
+from outages.services.interruptions import UNSET, InterruptionRefused, interruption_log, interruption_update
 from outages.services.notices import planned_notices_send
 from outages.services.reports import no_supply_report
 

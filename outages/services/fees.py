@@ -23,7 +23,8 @@ from billing.models import LedgerEntry
 from billing.services.ledger import ledger_book, ledger_clear
 from core import clock
 from outages.models import AffectedSupply, Charge, ChargeRule, Interruption
-from outages.services.interruptions import InterruptionRefused, affected_refresh
+from outages.services.affected import affected_refresh
+from outages.services.interruptions import InterruptionRefused
 
 ZERO = Decimal("0.00")
 FEE_PAYMENT_DAYS = 14

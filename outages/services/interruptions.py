@@ -1,11 +1,6 @@
-"""Logging and updating interruptions, and the snapshot of who they affect.
-
-Who is affected (DESIGN.md "Interruptions and reliability figures"): the
-supply points of the interruption's utility in its postcodes or named
-supply points (a customer-specific interruption: its one supply point) with
-an ACTIVE, ENDING or ENDED agreement of that utility that overlapped the
-interruption (agreement days inclusive, compared with the local dates the
-interruption lasted: until its end, else its expected end, else its start)."""
+"""Logging and updating interruptions: each change is a timeline entry, the
+customers affected are recomputed (outages.services.affected) and the
+notices due go out (outages.services.notices)."""
 
 from __future__ import annotations
 
@@ -15,20 +10,15 @@ from collections.abc import Iterable
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
-from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Account
 from meters.models import SupplyPoint, Utility
-from outages.models import AffectedSupply, Cause, Interruption, StatusUpdate
-from supply.models import ServiceAgreement
+from outages.models import Cause, Interruption, StatusUpdate
+from outages.services.affected import affected_refresh
+from outages.services.notices import notices_due_send
 
-AFFECTING_STATES = (
-    ServiceAgreement.Status.ACTIVE,
-    ServiceAgreement.Status.ENDING,
-    ServiceAgreement.Status.ENDED,
-)
 POSTCODE = re.compile(r"^[0-9A-Za-z][0-9A-Za-z -]{1,9}$")
 
 
@@ -107,71 +97,6 @@ def _times_check(*, started_at, expected_end_at, ended_at) -> None:
         raise InterruptionRefused(_("The end lies before the start."), field="ended_at")
 
 
-def _window(interruption: Interruption) -> tuple[dt.date, dt.date]:
-    """The local dates the interruption lasted (first, last), both inclusive."""
-    first = timezone.localdate(interruption.started_at)
-    end = interruption.ended_at or interruption.expected_end_at or interruption.started_at
-    return first, max(first, timezone.localdate(end))
-
-
-def affected_agreements(interruption: Interruption):
-    """The agreements that make a supply point affected (see the module docstring)."""
-    first, last = _window(interruption)
-    agreements = ServiceAgreement.objects.filter(
-        status__in=AFFECTING_STATES,
-        supply_point__utility=interruption.utility,
-        start_date__lte=last,
-    ).filter(Q(end_date__isnull=True) | Q(end_date__gte=first))
-    if interruption.supply_point_id is not None:
-        where = Q(supply_point_id=interruption.supply_point_id)
-        if interruption.account_id is not None:
-            where &= Q(account_id=interruption.account_id)
-    else:
-        where = Q(pk__in=[])
-        if interruption.postcodes:
-            where |= Q(supply_point__premise__postcode__in=interruption.postcodes)
-        named = list(interruption.supply_points.values_list("pk", flat=True))
-        if named:
-            where |= Q(supply_point_id__in=named)
-    return agreements.filter(where)
-
-
-def affected_refresh(*, interruption: Interruption) -> int:
-    """Recompute the snapshot of supply points (and accounts) affected;
-    returns the number of supply points (customers affected)."""
-    with transaction.atomic():
-        rows = (
-            affected_agreements(interruption)
-            .order_by("supply_point_id", "account_id", "-start_date", "-id")
-            .values_list("supply_point_id", "account_id", "account__customer_id", "pk")
-        )
-        wanted: dict[tuple[int, int], tuple[int, int]] = {}
-        for supply_point_id, account_id, customer_id, agreement_id in rows:
-            wanted.setdefault((supply_point_id, account_id), (customer_id, agreement_id))
-        existing = {
-            (row.supply_point_id, row.account_id): row
-            for row in AffectedSupply.objects.filter(interruption=interruption)
-        }
-        gone = [row.pk for key, row in existing.items() if key not in wanted]
-        if gone:
-            AffectedSupply.objects.filter(pk__in=gone).delete()
-        AffectedSupply.objects.bulk_create(
-            AffectedSupply(
-                interruption=interruption,
-                supply_point_id=supply_point_id,
-                account_id=account_id,
-                customer_id=customer_id,
-                agreement_id=agreement_id,
-            )
-            for (supply_point_id, account_id), (customer_id, agreement_id) in wanted.items()
-            if (supply_point_id, account_id) not in existing
-        )
-        count = len({supply_point_id for supply_point_id, _account in wanted})
-        Interruption.objects.filter(pk=interruption.pk).update(customers_affected=count)
-        interruption.customers_affected = count
-    return count
-
-
 def _initial_status(*, planned: bool, started_at: dt.datetime, ended_at, now: dt.datetime) -> str:
     if ended_at is not None:
         return Interruption.Status.RESTORED
@@ -200,8 +125,6 @@ def interruption_log(
 ) -> tuple[Interruption, bool]:
     """Record an interruption (see the package docstring). The same
     `reference` again returns the first one unchanged (created=False)."""
-    from outages.services.notices import notices_due_send
-
     reference = (reference or "").strip() or None
     if reference is not None:
         existing = Interruption.objects.filter(reference=reference).first()
@@ -280,8 +203,6 @@ def interruption_update(
 ) -> Interruption:
     """A timeline entry (see the package docstring). Setting `ended_at`
     restores it; clearing it (an edit) opens it again as crew on site."""
-    from outages.services.notices import notices_due_send
-
     with transaction.atomic():
         interruption = Interruption.objects.select_for_update().get(pk=interruption.pk)
         if status is not None:

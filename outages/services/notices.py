@@ -19,6 +19,7 @@ from accounts.models import Account
 from core.communications import Recipient, message_send
 from core.models import Channel
 from outages.models import AffectedSupply, Interruption, Notice
+from outages.services.affected import affected_refresh
 
 TEMPLATES = {
     Notice.Event.ANNOUNCED: "outage_announced",
@@ -117,8 +118,6 @@ def planned_notices_send(*, now: dt.datetime) -> int:
     """Announce the planned interruptions that start within the lead time
     (and have not started yet (the hourly beat task; safe to run as often as wanted).
     The customers affected are recomputed first: agreements change."""
-    from outages.services.interruptions import affected_refresh
-
     due = Interruption.objects.filter(
         planned=True,
         account__isnull=True,
