@@ -151,11 +151,6 @@ def staff_tab_counts(*, now: dt.datetime) -> dict[str, int]:
     )
 
 
-def open_count() -> int:
-    """Interruptions going on or planned (the back-office navigation's badge)."""
-    return Interruption.objects.filter(status__in=Interruption.OPEN_STATES).count()
-
-
 AFFECTED_SHOWN = 200
 
 

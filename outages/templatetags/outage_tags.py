@@ -1,6 +1,5 @@
 """Template tags of the interruption pages: the banner on the customer's
-dashboard, the count of interruptions going on or planned in the
-back-office navigation, the interruptions tab of the staff customer page,
+dashboard, the interruptions tab of the staff customer page,
 and the reliability chart (server-drawn SVG: no JavaScript, no style
 attributes)."""
 
@@ -14,7 +13,7 @@ from django.utils import formats
 
 from accounts.models import Account, Customer
 from core import clock
-from outages.pages import customer_interruptions, customer_reports, open_count, rounded, status_badge
+from outages.pages import customer_interruptions, customer_reports, rounded, status_badge
 from outages.queries import interruptions_of_customer
 
 register = template.Library()
@@ -26,11 +25,6 @@ CUSTOMER_PAGE_ROWS = 50
 def dashboard_outages(accounts: list[Account]) -> dict[str, Any]:
     """A banner per interruption going on or planned at one of the customer's supplies."""
     return {"interruptions": customer_interruptions(accounts=list(accounts), now=clock.now())}
-
-
-@register.simple_tag
-def outages_open() -> int:
-    return open_count()
 
 
 @register.inclusion_tag("outages/staff/_customer_interruptions.html", takes_context=True)
