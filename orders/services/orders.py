@@ -6,6 +6,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
 from django.db.models import Count, Q, Sum
@@ -169,6 +170,13 @@ def _language(account: Account) -> str:
     return (getattr(preferences, "invoice_language", "") or account.customer.language or "de")[:2]
 
 
+def _quote_language(*, account: Account, channel: str) -> str:
+    active = (translation.get_language() or "")[:2]
+    if channel in CUSTOMER_CHANNELS and active in {code for code, _name in settings.LANGUAGES}:
+        return active
+    return _language(account)
+
+
 def _deadline(order_or_product: Product, slot: AppointmentSlot | None) -> dt.datetime | None:
     if slot is None:
         return None
@@ -178,8 +186,11 @@ def _deadline(order_or_product: Product, slot: AppointmentSlot | None) -> dt.dat
 def _snapshot(
     *, product: Product, account: Account, priced: Priced, slot: AppointmentSlot | None, channel: str
 ) -> dict:
-    """The quote's texts as the customer saw them (their language) and its figures."""
-    with translation.override(_language(account)):
+    """The quote's texts as the customer saw them and its figures: in the
+    language of the page or app they ordered in, else (an agent or the system
+    ordering) in the customer's language."""
+    language = _quote_language(account=account, channel=channel)
+    with translation.override(language):
         if product.needs_appointment:
             next_steps = _("A technician comes at the appointment; we confirm it by e-mail.")
         else:
@@ -204,7 +215,7 @@ def _snapshot(
         )
         return {
             "product": product.code,
-            "name": product.name_in(_language(account)),
+            "name": product.name_in(language),
             "lines": [
                 {
                     "description": line.description,
@@ -404,7 +415,7 @@ def order_confirm(
     are confirmed by an agent only."""
     with transaction.atomic():
         order = (
-            Order.objects.select_for_update()
+            Order.objects.select_for_update(of=("self",))
             .select_related("product", "account__customer", "supply_point", "slot")
             .get(pk=order.pk)
         )
@@ -592,7 +603,11 @@ def order_cancel(
         raise OrderRefused(refusal, code="cancel_refused")
     cancellation = Cancellation(order=order)
     with transaction.atomic():
-        order = Order.objects.select_for_update().select_related("product", "account", "invoice").get(pk=order.pk)
+        order = (
+            Order.objects.select_for_update(of=("self",))
+            .select_related("product", "account", "invoice")
+            .get(pk=order.pk)
+        )
         if order.is_cancelled:
             return order_cancel(order=order, by=by, channel=channel, reason=reason, as_of=as_of)
         if order.invoice is not None:
@@ -632,7 +647,9 @@ def order_schedule(*, order: Order, slot: AppointmentSlot, by: AbstractBaseUser 
     """Set or move a confirmed order's appointment (SCHEDULED); the customer is told by e-mail."""
     with transaction.atomic():
         order = (
-            Order.objects.select_for_update().select_related("product", "account__customer", "slot").get(pk=order.pk)
+            Order.objects.select_for_update(of=("self",))
+            .select_related("product", "account__customer", "slot")
+            .get(pk=order.pk)
         )
         if not order.is_open:
             raise OrderRefused(_("Only a confirmed order can be scheduled."), code="state")

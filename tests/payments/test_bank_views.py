@@ -144,7 +144,7 @@ def test_a_bad_upload_is_refused_with_a_message_and_saves_nothing(agent_client, 
 
 
 def test_the_queue_lists_the_waiting_lines_in_few_queries(agent_client, queued, django_assert_max_num_queries):
-    with django_assert_max_num_queries(12):
+    with django_assert_max_num_queries(13):
         response = agent_client.get(reverse("bank:queue"))
 
     page = response.content.decode()

@@ -84,7 +84,7 @@ def test_search_runs_a_fixed_number_of_queries(agent_client, django_assert_max_n
     for n in range(30):
         AccountFactory(customer__last_name="Meyer", customer__email=f"meyer{n}@example.com")
 
-    with django_assert_max_num_queries(12):
+    with django_assert_max_num_queries(13):
         response = agent_client.get(reverse("staff:search"), {"q": "Meyer"})
 
     assert len(response.context["results"]) == 30

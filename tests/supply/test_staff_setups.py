@@ -122,7 +122,7 @@ def test_the_queue_has_no_n_plus_1(agent_client, tariff, django_assert_max_num_q
         agreement_confirmed(tariff=tariff, n=n)
 
     # 12 for the page, 3 for the navigation's held-bill, bank-line and arrears-decision counts.
-    with django_assert_max_num_queries(15):
+    with django_assert_max_num_queries(16):
         response = agent_client.get(QUEUE)
 
     assert len(response.context["pending"]) == 9
