@@ -76,7 +76,9 @@ def interruption_close(
 ) -> CloseResult:
     """Book the fees and credits of an ended interruption (see the module docstring)."""
     with transaction.atomic():
-        interruption = Interruption.objects.select_for_update().select_related("cause").get(pk=interruption.pk)
+        interruption = (
+            Interruption.objects.select_for_update(of=("self",)).select_related("cause").get(pk=interruption.pk)
+        )
         if interruption.ended_at is None or interruption.status != Interruption.Status.RESTORED:
             raise InterruptionRefused(_("Only an interruption whose supply is restored can be closed."))
         affected_refresh(interruption=interruption)
