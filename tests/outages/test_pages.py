@@ -96,7 +96,8 @@ def test_the_utility_filter_leaves_out_other_utilities(client, erika):
 
 
 def test_a_nonsense_postcode_gets_a_message(client):
-    response = client.get(reverse("status"), {"postcode": "<script>"}, HTTP_ACCEPT_LANGUAGE="en")
+    client.cookies["portal_language"] = "en"
+    response = client.get(reverse("status"), {"postcode": "<script>"})
 
     assert response.status_code == 400
     assert "Enter a postcode" in text(response)
