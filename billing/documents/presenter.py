@@ -18,13 +18,16 @@ import datetime as dt
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from django.db.models import DateField, F, OuterRef, Q, Subquery, Value
+from django.db.models.functions import Coalesce
 from django.utils import formats, timezone, translation
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 
 from accounts.models import SepaMandate
-from billing.models import Invoice, InvoiceLine, InvoiceReading
+from billing.models import Invoice, InvoiceLine, InvoiceReading, LedgerEntry
+from core import clock
 from core.formats import money_format, percent_format, quantity_format
 from core.money import round_money
 from meters.models import MARKET_LOCATION_UTILITIES, Read, Unit, Utility
@@ -155,6 +158,17 @@ class PaymentView:
 
 
 @dataclass(frozen=True)
+class BookingView:
+    """A ledger entry outside the bill (a fee, interest, a compensation credit)."""
+
+    date: str
+    text: str
+    reference: str
+    amount: str
+    is_credit: bool
+
+
+@dataclass(frozen=True)
 class InvoiceView:
     language: str
     title: str
@@ -192,6 +206,9 @@ class InvoiceView:
     is_order: bool = False
     order: str = ""
     order_lines: list[LineView] = field(default_factory=list)
+    # Consumption bills: the fees, interest and credits booked on the account
+    # since the previous bill; settled with the balance, not part of the totals.
+    other_bookings: list[BookingView] = field(default_factory=list)
 
 
 def _date(value: dt.date | dt.datetime | str | None) -> str:
@@ -595,6 +612,52 @@ def _steps(invoice: Invoice, supplies: list[SupplyView], vat_rows: list[VatRow],
     return steps
 
 
+# Bookings a bill lists as "other bookings": not invoices, credit notes,
+# instalments or payments, but what the customer owes or gets besides.
+OTHER_BOOKING_KINDS = (LedgerEntry.Kind.FEE, LedgerEntry.Kind.INTEREST)
+
+
+def _other_bookings(invoice: Invoice, language: str) -> list[BookingView]:
+    """The account's fees, interest and credits booked after its previous
+    consumption bill (the first bill: since the account began) up to this
+    bill's issue date, in one query. Only booked_on dates up to the issue
+    date count, so the same bill always lists the same entries; a bill that
+    was cancelled later still marks where its successor's list starts."""
+    if invoice.kind not in Invoice.BILL_KINDS:
+        return []
+    until = invoice.issue_date or clock.today()
+    earlier = Q(issue_date__lt=until)
+    if invoice.pk is not None:
+        earlier |= Q(issue_date=until, pk__lt=invoice.pk)
+    previous = (
+        Invoice.objects.filter(
+            account_id=OuterRef("account_id"),
+            kind__in=Invoice.BILL_KINDS,
+            status__in=(Invoice.Status.ISSUED, Invoice.Status.CANCELLED),
+            issue_date__isnull=False,
+        )
+        .filter(earlier)
+        .order_by("-issue_date", "-pk")
+        .values("issue_date")[:1]
+    )
+    entries = (
+        LedgerEntry.objects.filter(account_id=invoice.account_id, kind__in=OTHER_BOOKING_KINDS, booked_on__lte=until)
+        .annotate(since=Coalesce(Subquery(previous), Value(dt.date.min), output_field=DateField()))
+        .filter(booked_on__gt=F("since"))
+        .order_by("booked_on", "pk")
+    )
+    return [
+        BookingView(
+            date=_date(entry.booked_on),
+            text=entry.text,
+            reference=entry.reference,
+            amount=_money(entry.amount, language),
+            is_credit=entry.amount < 0,
+        )
+        for entry in entries
+    ]
+
+
 def _amount_due_label(amount: Decimal) -> str:
     return _("Your credit") if amount < 0 else _("Amount due")
 
@@ -656,4 +719,5 @@ def invoice_view(*, invoice: Invoice, language: str | None = None) -> InvoiceVie
             is_order=is_order,
             order=invoice.details.get("order", "") if is_order else "",
             order_lines=[_line(line, language) for line in lines] if is_order else [],
+            other_bookings=_other_bookings(invoice, language),
         )
