@@ -4,14 +4,15 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
+
     dependencies = [
-        ("payments", "0002_dunning_flags_to_billing_holds"),
+        ('payments', '0002_dunning_flags_to_billing_holds'),
     ]
 
     operations = [
         migrations.AddField(
-            model_name="sepacollection",
-            name="remittance",
-            field=models.CharField(blank=True, max_length=140, verbose_name="remittance information"),
+            model_name='sepacollection',
+            name='remittance',
+            field=models.CharField(blank=True, max_length=140, verbose_name='remittance information'),
         ),
     ]
