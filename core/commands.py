@@ -1,6 +1,7 @@
 """The bases of the operators' commands."""
 
 import argparse
+import datetime as dt
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, DjangoHelpFormatter
@@ -39,3 +40,13 @@ class ImportCommand(Command):
     def execute(self, *args, **options):
         with translation.override(options["language"]):
             return super().execute(*args, **options)
+
+
+def as_of_date(value: str) -> dt.date:
+    """An argparse type for --as-of and other days: YYYY-MM-DD, else a translated error."""
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(
+            _("%(value)s is not a date; write it as YYYY-MM-DD.") % {"value": value}
+        ) from error

@@ -7,7 +7,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from arrears.services.dunning import dunning_run
-from core.commands import ImportCommand
+from core.commands import ImportCommand, as_of_date
 
 HELP = gettext_lazy(
     """Follow up overdue bills as the daily task does.
@@ -29,15 +29,6 @@ Prints one line per account and a summary. A second run on the same day
 sends nothing twice. --dry-run shows what would happen and saves and sends
 nothing."""
 )
-
-
-def as_of_date(value: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError as error:
-        raise argparse.ArgumentTypeError(
-            _("%(value)s is not a date; write it as YYYY-MM-DD.") % {"value": value}
-        ) from error
 
 
 class Command(ImportCommand):

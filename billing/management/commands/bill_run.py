@@ -13,7 +13,7 @@ from billing.models import BillRun, BillRunItem
 from billing.queries.runs import ACTIVE_STATES, RunProgress, run_items, run_progress
 from billing.services.runs import BillRunRefused, bill_run_chunk, bill_run_date_check, bill_run_start
 from core import clock
-from core.commands import ImportCommand
+from core.commands import ImportCommand, as_of_date
 
 HELP = gettext_lazy(
     """Bill every account whose billing period ended on or before the date,
@@ -33,15 +33,6 @@ The exit status is 1 when any account failed or the run could not start
 )
 
 POLL_SECONDS = 1.0
-
-
-def as_of_date(value: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError as error:
-        raise argparse.ArgumentTypeError(
-            _("%(value)s is not a date; write it as YYYY-MM-DD.") % {"value": value}
-        ) from error
 
 
 class Command(ImportCommand):

@@ -8,7 +8,7 @@ from django.utils import formats
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from core.commands import ImportCommand
+from core.commands import ImportCommand, as_of_date
 from payments.files.pain008 import SepaFileError
 from payments.services.sepa import sepa_collect
 
@@ -29,15 +29,6 @@ A second run for the same collection date creates nothing new. --dry-run
 shows what would be collected and saves and sends nothing. The exit status
 is 1 when the file cannot be written (e.g. a wrong IBAN or creditor id)."""
 )
-
-
-def as_of_date(value: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError as error:
-        raise argparse.ArgumentTypeError(
-            _("%(value)s is not a date; write it as YYYY-MM-DD.") % {"value": value}
-        ) from error
 
 
 class Command(ImportCommand):

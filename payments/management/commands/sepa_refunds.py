@@ -8,9 +8,8 @@ from django.core.management.base import CommandError
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from core.commands import ImportCommand
+from core.commands import ImportCommand, as_of_date
 from payments.files.pain001 import SepaTransferFileError
-from payments.management.commands.sepa_collect import as_of_date
 from payments.services.refund_files import refund_file_write
 
 HELP = gettext_lazy(

@@ -6,8 +6,7 @@ import datetime as dt
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from core.commands import ImportCommand
-from payments.management.commands.sepa_collect import as_of_date
+from core.commands import ImportCommand, as_of_date
 from payments.services.refund_files import refund_file_write
 from payments.services.settlement import settlements_run
 

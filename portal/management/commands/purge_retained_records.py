@@ -1,7 +1,6 @@
 """Delete the kept invoices and bookings of erased customers once their
 retention period is over, then the customers (idempotent)."""
 
-import argparse
 import datetime as dt
 
 from django.utils.translation import gettext as _
@@ -9,21 +8,13 @@ from django.utils.translation import gettext_lazy
 
 from core import clock
 from core.commands import Command as PortalCommand
+from core.commands import as_of_date
 from portal.privacy.erasure import retained_records_purge
 
 HELP = gettext_lazy(
     "Delete the kept invoices and bookings of erased customers once their retention period is over, then the "
     "customers. A second run deletes nothing more."
 )
-
-
-def as_of_date(value: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError as error:
-        raise argparse.ArgumentTypeError(
-            _("%(value)s is not a date; write it as YYYY-MM-DD.") % {"value": value}
-        ) from error
 
 
 class Command(PortalCommand):
