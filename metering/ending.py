@@ -30,16 +30,12 @@ from metering.forms import EndSupplyForm, FinalReadForm
 from metering.services.final_reads import FinalReadRefused, final_reads_submit, termination_check, termination_submit
 from metering.views import verdict_of
 from meters.models import Read, Register
+from supply.forms import STAFF_CHANNELS
 from supply.models import ServiceAgreement
 from supply.services.termination import TerminationRefused, earliest_end, final_read_registers
 
 Status = ServiceAgreement.Status
 PERMISSION = "supply.change_serviceagreement"
-STAFF_CHANNELS = [
-    (value, label)
-    for value, label in ServiceAgreement.Channel.choices
-    if value in (ServiceAgreement.Channel.PHONE, ServiceAgreement.Channel.LETTER, ServiceAgreement.Channel.EMAIL)
-]
 
 
 @dataclass(frozen=True)

@@ -628,3 +628,11 @@ def representative_field(representatives) -> forms.ModelChoiceField:
         empty_label=gettext_lazy("the customer"),
         widget=forms.Select(attrs={"class": "form-select"}),
     )
+
+
+# How a caller reached an agent who ends or moves their supply.
+STAFF_CHANNELS = [
+    (value, label)
+    for value, label in ServiceAgreement.Channel.choices
+    if value in (ServiceAgreement.Channel.PHONE, ServiceAgreement.Channel.LETTER, ServiceAgreement.Channel.EMAIL)
+]

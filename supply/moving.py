@@ -28,16 +28,13 @@ from django.views.decorators.http import require_http_methods
 from accounts.models import Customer, Representative
 from core import clock
 from core.staff import staff_required
-from supply.forms import MoveOutForm, SupplySetup, with_move_in
+from supply.forms import STAFF_CHANNELS, MoveOutForm, SupplySetup, with_move_in
 from supply.models import ServiceAgreement
 from supply.services.agreements import SupplySetupError
 from supply.services.termination import TerminationRefused, move_check, move_submit
 
 Status = ServiceAgreement.Status
 Channel = ServiceAgreement.Channel
-STAFF_CHANNELS = [
-    (value, label) for value, label in Channel.choices if value in (Channel.PHONE, Channel.LETTER, Channel.EMAIL)
-]
 # Fields the move fixes for every new supply; their errors belong to the move-out date.
 FIXED_FIELDS = ("start_date", "start_reason")
 
